@@ -1,0 +1,47 @@
+# Wegwijzer — the two commands: `make demo` and `make test`. Both build on `make install`.
+SHELL := /bin/bash
+PYTHON ?= python3.10
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.wegwijzer-installed
+PORT ?= 5005
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install system-deps demo train test evaluate lint-responses clean
+
+# The Python environment only: venv, pinned dependencies (constraints.txt), the project itself,
+# and the local Dutch spaCy pipeline. Idempotent: does nothing when nothing changed.
+install: $(STAMP) build/spacy-nl/meta.json
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==24.0"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@touch $@
+
+build/spacy-nl/meta.json: $(STAMP)
+	$(BIN)/python -m bot.nlp.build_spacy
+
+# Debian packages the browser tests need (Chromium). Runs apt only when something is missing.
+system-deps:
+	@scripts/install-system-deps.sh
+
+train: install
+	$(BIN)/wegwijzer train
+
+demo: install train
+	$(BIN)/wegwijzer cases demo
+	$(BIN)/wegwijzer serve --port $(PORT)
+
+test: install system-deps train
+	$(BIN)/python -m pytest
+
+evaluate: install
+	$(BIN)/wegwijzer evaluate nlu
+
+lint-responses: install
+	$(BIN)/wegwijzer lint-responses
+
+clean:
+	rm -rf models build .pytest_cache results

@@ -1,0 +1,181 @@
+"""SQLAlchemy models of the case store.
+
+The tables are created by the Alembic migrations only (``migrations/versions``);
+a test compares these models with the migrated schema so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+#: Constraint names follow one convention so migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+Base: Any = declarative_base(metadata=metadata)
+
+#: Subject kinds of a lookup attempt.
+SUBJECT_CONVERSATION = "conversation"
+SUBJECT_CASE = "case"
+SUBJECT_KINDS = (SUBJECT_CONVERSATION, SUBJECT_CASE)
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    PostgreSQL stores ``timestamp with time zone``; SQLite has no time zones,
+    so there the value is stored as naive UTC text (which sorts correctly) and
+    made aware again when read. Naive datetimes are refused on the way in.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: Dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("timestamps must be timezone-aware")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Optional[datetime], dialect: Dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class ContactPerson(Base):
+    """The municipality's contact person for one or more cases."""
+
+    __tablename__ = "contact_persons"
+    __table_args__ = (UniqueConstraint("name", "phone", "email", name="uq_contact_persons_identity"),)
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(100), nullable=False)
+    phone = Column(String(32), nullable=False)
+    email = Column(String(254), nullable=False)
+
+    cases = relationship("Case", back_populates="contact")
+
+
+class Case(Base):
+    """One case (*zaak*) of one person at one municipality."""
+
+    __tablename__ = "cases"
+
+    id = Column(Integer, primary_key=True)
+    #: Normalised to upper case before it is stored (see ``vocab.normalise_case_number``).
+    case_number = Column(String(32), nullable=False, unique=True)
+    birth_date = Column(Date, nullable=False)
+    municipality = Column(String(64), nullable=False)
+    law = Column(String(16), nullable=False)
+    status = Column(String(32), nullable=False)
+    contact_id = Column(
+        Integer, ForeignKey("contact_persons.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    updated_at = Column(UTCDateTime, nullable=False, default=utc_now)
+
+    contact = relationship("ContactPerson", back_populates="cases")
+    events = relationship(
+        "CaseEvent",
+        back_populates="case",
+        cascade="all, delete-orphan",
+        order_by="(CaseEvent.event_date, CaseEvent.position)",
+        passive_deletes=True,
+    )
+
+
+class CaseEvent(Base):
+    """A dated step in a case; ``position`` keeps the file order of same-day events."""
+
+    __tablename__ = "case_events"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)
+    event_date = Column(Date, nullable=False)
+    type = Column(String(32), nullable=False)
+    note = Column(Text, nullable=False)
+    outcome = Column(String(32), nullable=True)
+
+    case = relationship("Case", back_populates="events")
+
+
+class LookupSubject(Base):
+    """Anchor row per looked-up subject, locked (``FOR UPDATE``) during a lookup.
+
+    The row exists so that concurrent lookups of the same conversation or case
+    number can be serialised with an ordinary row lock; see ``repository.py``.
+    """
+
+    __tablename__ = "lookup_subjects"
+
+    subject_kind = Column(String(16), primary_key=True)
+    subject_hash = Column(String(64), primary_key=True)
+    last_attempt_at = Column(UTCDateTime, nullable=False, index=True)
+
+
+class LookupAttempt(Base):
+    """One evaluated lookup. ``subject_hash`` is a SHA-256 hex digest, never the raw key."""
+
+    __tablename__ = "lookup_attempts"
+    __table_args__ = (
+        Index("ix_lookup_attempts_subject", "subject_kind", "subject_hash", "created_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    subject_kind = Column(String(16), nullable=False)
+    subject_hash = Column(String(64), nullable=False)
+    success = Column(Boolean, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now, index=True)
+
+
+__all__ = [
+    "Base",
+    "Case",
+    "CaseEvent",
+    "ContactPerson",
+    "LookupAttempt",
+    "LookupSubject",
+    "SUBJECT_CASE",
+    "SUBJECT_CONVERSATION",
+    "SUBJECT_KINDS",
+    "UTCDateTime",
+    "metadata",
+    "utc_now",
+]

@@ -1,0 +1,114 @@
+"""Start the real Wegwijzer servers for tests: `wegwijzer serve` as a subprocess on free ports."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def latest_model() -> str | None:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return str(models[-1]) if models else None
+
+
+def ensure_model() -> str:
+    """The trained model; `make test` trains before pytest, this trains only if it did not."""
+    model = latest_model()
+    if model is None:
+        subprocess.run([sys.executable, "-m", "bot.cli", "train"], cwd=ROOT, check=True)
+        model = latest_model()
+    assert model, "training produced no model"
+    return model
+
+
+@dataclass
+class ServedBot:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+    action_port: int
+    counter: int = field(default=0)
+
+    def post(self, message: str | None, sender: str, raw: bytes | None = None, timeout: float = 60):
+        """POST to the REST channel; returns (status, parsed JSON or raw text)."""
+        body = raw if raw is not None else json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/webhooks/rest/webhook", data=body,
+            headers={"Content-Type": "application/json"}, method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as reply:
+                text = reply.read().decode()
+                return reply.status, json.loads(text) if text else None
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def say(self, message: str, sender: str) -> list[dict]:
+        status, reply = self.post(message, sender)
+        assert status == 200, f"HTTP {status}: {reply}"
+        return reply
+
+    def alive(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=5) as reply:
+                return reply.status == 200
+        except OSError:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout: float = 240) -> ServedBot:
+    port, action_port = free_port(), free_port()
+    log_path = tmp_dir / f"serve-{port}.log"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port),
+         "--action-port", str(action_port), "--model", model],
+        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+    )
+    bot = ServedBot(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path,
+                    action_port=action_port)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"wegwijzer serve stopped:\n{bot.log()}")
+        if bot.alive():
+            return bot
+        time.sleep(0.5)
+    stop_bot(bot)
+    raise RuntimeError(f"wegwijzer serve did not become healthy:\n{bot.log()}")
+
+
+def stop_bot(bot: ServedBot) -> None:
+    if bot.process.poll() is None:
+        bot.process.terminate()
+        try:
+            bot.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            bot.process.kill()
+
+
+def texts(messages: list[dict]) -> str:
+    """All bot texts of one reply, joined, for assertions on what the user reads."""
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def button_payloads(messages: list[dict]) -> list[str]:
+    return [b["payload"] for m in messages for b in (m.get("buttons") or [])]
