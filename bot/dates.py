@@ -22,6 +22,8 @@ Formatting uses Babel (locale ``nl``).
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -37,7 +39,10 @@ __all__ = [
     "format_date",
     "parse_birth_date",
     "parse_date",
+    "today",
 ]
+
+logger = logging.getLogger(__name__)
 
 LOCALE = "nl"
 LANGUAGES = ["nl"]
@@ -91,6 +96,25 @@ _TAG_RE = re.compile(r"<[^>]{0,200}>")
 _LONG_WORD_RE = re.compile(r"[^\W\d_]{5,}")
 
 _BASE_SETTINGS: dict[str, Any] = {"DATE_ORDER": "DMY"}
+
+#: Environment variable that fixes "today" (YYYY-MM-DD) for tests and demos.
+TODAY_ENV = "WEGWIJZER_TODAY"
+
+
+def today() -> date:
+    """Today's date, or the date in ``WEGWIJZER_TODAY`` (YYYY-MM-DD) when that is set.
+
+    The one place where the bot's notion of "today" can be fixed, so that tests and
+    demos of deadlines ("nog 22 dagen") give the same answer on every day.  A value
+    that is not an ISO date is ignored with a warning.
+    """
+    fixed = os.environ.get(TODAY_ENV, "").strip()
+    if fixed:
+        try:
+            return date.fromisoformat(fixed)
+        except ValueError:
+            logger.warning("%s=%r is not a date (YYYY-MM-DD); using the real date", TODAY_ENV, fixed)
+    return date.today()
 
 
 def _base_datetime(today: date) -> datetime:

@@ -25,19 +25,36 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``cases`` command (with ``import``, ``export``, ``demo``) to ``subparsers``."""
+    """Add the ``cases`` command (with ``import``, ``export``, ``demo``) to ``subparsers``.
+
+    The handlers installed here end the process with their exit code when it
+    is not 0 (``SystemExit``), so a caller that ignores ``args.func``'s return
+    value still exits with 1 on a bad file.
+    """
     parser = subparsers.add_parser(
         "cases",
         help="zaken importeren, exporteren of demozaken laden",
         description="Zaken in de database van Wegwijzer beheren.",
     )
-    add_commands(parser)
+    add_commands(parser, exit_on_error=True)
     return parser
 
 
-def add_commands(parser: argparse.ArgumentParser) -> None:
+def _exiting(handler: Handler) -> Handler:
+    def run(args: argparse.Namespace) -> int:
+        code = handler(args)
+        if code:
+            raise SystemExit(code)
+        return code
+
+    run.__doc__ = handler.__doc__
+    return run
+
+
+def add_commands(parser: argparse.ArgumentParser, exit_on_error: bool = False) -> None:
     """Add the case sub-commands to ``parser`` (shared by ``register`` and ``main``)."""
-    parser.set_defaults(func=_usage(parser))
+    wrap: Callable[[Handler], Handler] = _exiting if exit_on_error else (lambda handler: handler)
+    parser.set_defaults(func=wrap(_usage(parser)))
     commands = parser.add_subparsers(dest="cases_command", metavar="{import,export,demo}")
 
     importing = commands.add_parser(
@@ -45,20 +62,20 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     )
     importing.add_argument("file", metavar="FILE.json", help="bestand in de vorm {\"cases\": [...]}")
     _database_option(importing)
-    importing.set_defaults(func=run_import)
+    importing.set_defaults(func=wrap(run_import))
 
     exporting = commands.add_parser(
         "export", help="alle zaken als JSON wegschrijven", description="Alle zaken exporteren."
     )
     exporting.add_argument("--output", "-o", metavar="FILE", help="bestand (standaard: het scherm)")
     _database_option(exporting)
-    exporting.set_defaults(func=run_export)
+    exporting.set_defaults(func=wrap(run_export))
 
     demo = commands.add_parser(
         "demo", help="de fictieve demozaken laden", description="De fictieve demozaken laden."
     )
     _database_option(demo)
-    demo.set_defaults(func=run_demo)
+    demo.set_defaults(func=wrap(run_demo))
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:

@@ -80,10 +80,9 @@ def new_engine(url: str) -> Engine:
         )
         _install_sqlite_hooks(engine)
         return engine
-    kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
-    if backend == "postgresql":
-        kwargs.update(pool_size=10, max_overflow=20)
-    return create_engine(url, **kwargs)
+    # PostgreSQL (and anything else): the default QueuePool (5 + 10 overflow per process),
+    # with a liveness check so a restarted database server does not break the next request.
+    return create_engine(url, future=True, pool_pre_ping=True)
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:

@@ -533,7 +533,7 @@ def import_cases(
     if problems:
         return ImportReport(problems=tuple(problems))
 
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    counts: dict[str, int] = {"inserted": 0, "updated": 0, "unchanged": 0}
     with session_scope(engine or get_engine()) as session:
         contacts: dict[tuple[str, str, str], ContactPerson] = {}
         for record in records:
@@ -544,7 +544,7 @@ def import_cases(
             .where(~exists().where(Case.contact_id == ContactPerson.id))
             .execution_options(synchronize_session=False)
         )
-    return ImportReport(**counts)
+    return ImportReport(counts["inserted"], counts["updated"], counts["unchanged"])
 
 
 def import_demo_cases(engine: Optional[Engine] = None) -> ImportReport:

@@ -50,7 +50,7 @@ def postgres_admin_url(require_service_helper: Callable[[str, bool, str], None])
         _pg_connect(url).close()
     except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
         shown = make_url(url).render_as_string(hide_password=True)
-        require_service_helper("PostgreSQL", False, f"{shown}: {str(error).strip()}")
+        require_service_helper("PostgreSQL", False, f"{shown}: {' '.join(str(error).split())}")
     return url
 
 

@@ -81,7 +81,23 @@ def test_register_adds_cases_to_a_root_parser(sqlite_url: str, capsys: pytest.Ca
     args = parser.parse_args(["cases", "demo", "--database-url", sqlite_url])
     assert args.func(args) == 0
     bare = parser.parse_args(["cases"])
-    assert bare.func(bare) == 2  # usage
+    with pytest.raises(SystemExit) as usage:
+        bare.func(bare)
+    assert usage.value.code == 2
+
+
+def test_wegwijzer_cases_import_exits_1_on_a_bad_file(
+    tmp_path: Path, write_json: Callable[[Any], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the registered command, even when the caller ignores the return value."""
+    parser = argparse.ArgumentParser(prog="wegwijzer")
+    cli.register(parser.add_subparsers(dest="command"))
+    bad = write_json({"cases": [{"case_number": "x"}]})
+    args = parser.parse_args(["cases", "import", str(bad), "--database-url", f"sqlite:///{tmp_path / 'c.db'}"])
+    with pytest.raises(SystemExit) as exit_info:
+        args.func(args)
+    assert exit_info.value.code == 1
+    assert "Zaak 1, veld 'case_number'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -328,7 +328,9 @@ def test_hostile_inputs_count_towards_the_conversation_lockout(demo_engine: Engi
 
 
 @pytest.mark.parametrize(
-    "conversation", ["'; DROP TABLE lookup_attempts; --", "x" * 10_000, "\u202e\u200b", "\ud800", "a\x00b", ""]
+    "conversation",
+    ["'; DROP TABLE lookup_attempts; --", "x" * 10_000, "\u202e\u200b", "\ud800", "a\x00b", ""],
+    ids=["sql", "long", "bidi-zero-width", "surrogate", "nul", "empty"],
 )
 def test_hostile_conversation_ids_are_only_hashed(demo_engine: Engine, conversation: str) -> None:
     assert lookup_case(demo_engine, "DEMO-1005", BIRTH["DEMO-1005"], conversation, now=T0).found

@@ -7,6 +7,8 @@ connects to ``sqlalchemy.url`` (or ``WEGWIJZER_DATABASE_URL``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
 from bot.cases.db import database_url, get_engine
@@ -16,7 +18,7 @@ config = context.config
 target_metadata = metadata
 
 
-def _configure(**kwargs: object) -> None:
+def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite can only ALTER through table copies
