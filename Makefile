@@ -8,7 +8,7 @@ PORT ?= 5005
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install system-deps demo train test evaluate lint-responses clean
+.PHONY: install system-deps demo train test evaluate lint-responses clean bench
 
 # The Python environment only: venv, pinned dependencies (constraints.txt), the project itself,
 # and the local Dutch spaCy pipeline. Idempotent: does nothing when nothing changed.
@@ -42,6 +42,11 @@ evaluate: install
 
 lint-responses: install
 	$(BIN)/wegwijzer lint-responses
+
+# Load benchmark (issue 7): Wegwijzer demo + production setup and the stock `rasa init` assistant
+# at 1/10/20/50 concurrent conversations; writes benchmarks/results.{md,json,png}. Takes ~20 min.
+bench: install
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf models build .pytest_cache results

@@ -7,6 +7,7 @@ Local facts come only from config/municipalities/; without one the bot says whom
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -135,8 +136,12 @@ def answer(purpose: str | None, municipality: Municipality | None, tracker: Trac
     return contact_text(municipality, tracker) if municipality else national_contact_text(tracker)
 
 
-class _MunicipalityAction(Action):
+class _MunicipalityAction(Action, ABC):
     purpose = PURPOSE_CONTACT
+
+    @abstractmethod
+    def name(self) -> Text:
+        """Abstract, so that the action server does not register this base class."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

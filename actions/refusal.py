@@ -26,6 +26,7 @@ deactivates any form through its own rule.
 """
 from __future__ import annotations
 
+import logging
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from actions.common import latest_text
 from bot import dates, municipalities
 from bot.deadlines import Deadline, compute_deadline
+
+logger = logging.getLogger(__name__)
 
 DATE_SLOT = "decision_date"
 MAKER_SLOT = "decision_maker"
@@ -191,6 +194,24 @@ def answered_something_else(tracker: Tracker) -> bool:
     return False
 
 
+def is_activating(tracker: Tracker, form: str) -> bool:
+    """True while ``form`` is being activated, in the turn of the message that started it.
+
+    Rasa calls the validation action twice when it activates a form: once with the form already
+    marked active (an ``active_loop`` event after the user's message), and, when that returned
+    nothing, once more with no active form at all.
+    """
+    if tracker.active_loop_name != form:
+        return True
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return False
+        if kind == "active_loop" and event.get("name") == form:
+            return True
+    return False
+
+
 def is_unknown_answer(text: str, intent: str) -> bool:
     """ "weet ik niet", "geen idee", "brief kwijt": a short answer saying the date is not known.
 
@@ -222,7 +243,12 @@ class DecisionDateValidation(FormValidationAction, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        activating = tracker.active_loop_name != self.form_name()
+        activating = is_activating(tracker, self.form_name())
+        logger.debug(
+            "%s: activating=%s intent=%s requested=%s events=%s", self.name(), activating,
+            intent_of(tracker), tracker.get_slot(REQUESTED_SLOT),
+            [(e.get("event"), e.get("name")) for e in tracker.events[-6:]],  # no values: privacy
+        )
         if not activating and answered_something_else(tracker) and not _stays(intent_of(tracker)):
             # The user asked something else and got the answer: leave the form without a date.
             return [SlotSet(DATE_SLOT, None), SlotSet(REQUESTED_SLOT, None)]
@@ -241,19 +267,24 @@ class DecisionDateValidation(FormValidationAction, ABC):
     ) -> Dict[Text, Any]:
         """The decision date from the message that starts the form or answers its question.
 
-        Starting the form: a date in the message fills the slot (so the form does not ask);
-        without one the slot is emptied, so that an earlier conversation's date is not reused
-        silently.  Answering: a date, or "unknown" for "weet ik niet"; a date-like answer that
-        cannot be read gets a hint.  Any other message extracts nothing, so the form rejects and
-        the message is handled by the other rules (another question, "stop").
+        Starting the form: a date in the message fills the slot (so the form does not ask); a bare
+        "weet ik niet" (``inform_date``) fills "unknown"; otherwise the slot is emptied, so that
+        the date of an earlier decision is not reused silently.  Answering the form's question: a
+        date, or "unknown" for "weet ik niet"; an ``inform_date`` that cannot be read gets a hint.
+        Any other message extracts nothing, so the form rejects and the message is handled by the
+        other rules (another question, "stop").
         """
         intent = intent_of(tracker)
         text = latest_text(tracker)
         if intent == "stop":
             return {}
         found = dates.parse_date(text, today=dates.today(), prefer="past")
-        if tracker.active_loop_name != self.form_name():
-            return {DATE_SLOT: found.isoformat() if found else None}
+        if is_activating(tracker, self.form_name()):
+            if found is not None:
+                return {DATE_SLOT: found.isoformat()}
+            if intent == "inform_date" and is_unknown_answer(text, intent):
+                return {DATE_SLOT: UNKNOWN}
+            return {DATE_SLOT: None}
         if tracker.get_slot(REQUESTED_SLOT) != DATE_SLOT:
             return {}
         if found is not None:

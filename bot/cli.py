@@ -171,6 +171,7 @@ def _extra_commands():
         pass
     else:
         registers.append(cases)
+    registers.append(__import__("bot.production", fromlist=["register"]).register)  # serve --production, actions, api, purge
     return registers
 
 

@@ -61,7 +61,10 @@ def load_examples(path: str | Path) -> list[Example]:
 
 def predicted_intent(parse: dict) -> str:
     intent = (parse.get("intent") or {}).get("name") or FALLBACK_INTENT
-    selector = (parse.get("response_selector") or {}).get(intent)
+    selectors = parse.get("response_selector") or {}
+    if intent not in (selectors.get("all_retrieval_intents") or []):
+        return intent
+    selector = selectors.get(intent) or selectors.get("default")
     if selector:
         key = (selector.get("response") or {}).get("intent_response_key")
         if key:
@@ -143,7 +146,7 @@ def train_nlu_model(config: str, output: str) -> tuple[str, float]:
     return model, time.perf_counter() - start
 
 
-def check_held_out(train_path: str = "data", test_path: str = "tests/nlu") -> list[str]:
+def check_held_out(train_path: str = "data/nlu", test_path: str = "tests/nlu") -> list[str]:
     """Held-out examples that also occur in the training data (must be none)."""
     train_texts = {e.text.strip().lower() for e in load_examples(train_path)}
     return [e.text for e in load_examples(test_path) if e.text.strip().lower() in train_texts]
@@ -201,7 +204,7 @@ def evaluate_nlu(report_dir: str = "reports", test_path: str = "tests/nlu") -> t
             results.append(evaluate_model(model, test_path, name, config, seconds))
     ours, stock = results
     Path(report_dir).mkdir(exist_ok=True)
-    train_count = len(load_examples("data"))
+    train_count = len(load_examples("data/nlu"))
     Path(report_dir, "nlu.md").write_text(render_markdown(ours, stock, train_count), encoding="utf-8")
     Path(report_dir, "nlu.json").write_text(
         json.dumps({"wegwijzer": asdict(ours), "stock": asdict(stock)}, indent=1, ensure_ascii=False),

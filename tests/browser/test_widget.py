@@ -132,7 +132,8 @@ def focused(page) -> dict:
         "() => { const el = document.activeElement; return {"
         " tag: el.tagName, cls: el.className || '', text: (el.textContent || '').trim(),"
         " inLastButtons: !!el.closest('.wgw-buttons') &&"
-        "   el.closest('.wgw-buttons') === [...document.querySelectorAll('.wgw-log .wgw-buttons')].pop(),"
+        "   el.closest('.wgw-buttons') ==="
+        "   [...document.querySelectorAll('.wgw-log .wgw-buttons')].pop(),"
         " shadow: getComputedStyle(el).boxShadow, outline: getComputedStyle(el).outlineStyle }; }"
     )
 
@@ -225,7 +226,8 @@ def test_phone_viewport(phone_page):
     assert box["width"] >= 359, "the panel is full-screen on a phone"
     # nothing inside the panel is wider than the panel
     assert page.evaluate(
-        "() => { const p = document.querySelector('.wgw-panel'); const r = p.getBoundingClientRect();"
+        "() => { const p = document.querySelector('.wgw-panel');"
+        " const r = p.getBoundingClientRect();"
         " return [...p.querySelectorAll('*')].filter(el => el.getClientRects().length &&"
         " el.getBoundingClientRect().right > r.right + 1).map(el => el.className); }"
     ) == []
@@ -281,7 +283,8 @@ def test_bot_text_is_rendered_as_text_with_safe_links(page):
         "recipient_id": "x",
         "text": ('Regel een <img src=x onerror="window.__wgwXss=2">\nRegel twee: '
                  "https://www.rijksoverheid.nl/onderwerpen/jeugdhulp. "
-                 "Niet: javascript:alert(1) en <a href=\"https://evil.example\">klik</a>"),
+                 "Niet: javascript:alert(1), ftp://example.org of "
+                 '<a href="javascript:alert(2)">klik</a>'),
         "buttons": [{"title": "<b>Knop</b>", "payload": "/info_wmo"}],
     }]
     page.route(WEBHOOK_GLOB, lambda route: route.fulfill(
@@ -291,10 +294,11 @@ def test_bot_text_is_rendered_as_text_with_safe_links(page):
     message = page.locator(BOT_MESSAGES).last
     text = message.locator(".wgw-msg-text").inner_text()
     assert "<img src=x" in text and "\nRegel twee" in text
+    assert '<a href="javascript:alert(2)">klik</a>' in text
     assert page.locator(f"{LOG} img").count() == 0
     assert page.evaluate("() => window.__wgwXss") is None
     links = message.locator("a")
-    assert links.count() == 1, "only the https URL becomes a link (not javascript:, not <a>)"
+    assert links.count() == 1, "only the https URL becomes a link (not javascript:, ftp:, <a>)"
     assert links.first.get_attribute("href") == "https://www.rijksoverheid.nl/onderwerpen/jeugdhulp"
     assert links.first.get_attribute("target") == "_blank"
     assert set(links.first.get_attribute("rel").split()) == {"noopener", "noreferrer"}
@@ -420,7 +424,10 @@ def test_feedback_prompt(page):
 def test_larger_text(page):
     open_chat(page)
     button = page.get_by_role("button", name="Grotere tekst")
-    size = lambda: page.locator(LOG).evaluate("el => parseFloat(getComputedStyle(el).fontSize)")  # noqa: E731
+
+    def size() -> float:
+        return page.locator(LOG).evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+
     normal = size()
     button.click()
     assert button.get_attribute("aria-pressed") == "true"
@@ -456,7 +463,8 @@ def test_one_script_tag_is_enough(browser, site_url):
         page.wait_for_function(
             "() => getComputedStyle(document.querySelector('.wgw-launcher')).position === 'fixed'")
         open_chat(page)
-        assert [b["message"] for b in bodies[:2]] == ['/set_audience{"audience":"simple"}', "/greet"]
+        assert [b["message"] for b in bodies[:2]] == [
+            '/set_audience{"audience":"simple"}', "/greet"]
         assert all(b["metadata"] == {"municipality": "gemeente-anders"} for b in bodies)
         assert count(page, BOT_MESSAGES) == 1, "the silent audience message shows no answer"
         assert page.locator(".wgw-toggle[data-audience=simple]").get_attribute(

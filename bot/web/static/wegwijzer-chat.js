@@ -653,8 +653,9 @@
         pendingBubble.classList.remove("wgw-pending");
         state.messages.push(userMessage);
       }
-      if (options.fromInput) {
-        ui.input.value = "";
+      state.started = true; // a conversation is under way: no greeting in the middle of it
+      if (options.fromInput && ui.input.value.trim() === text) {
+        ui.input.value = ""; // only now: until the server answered, the text stays
       }
       var chosenAudience = audienceOf(text);
       if (chosenAudience) {
