@@ -18,6 +18,8 @@ NOT_REPEATABLE = {
     "utter_fallback_question",
     "utter_anything_else",
     "utter_ok",
+    "utter_feedback_thanks",
+    "utter_feedback_offer_human",
 }
 
 

@@ -286,7 +286,8 @@ def start_demo(target: Target, model: str, logdir: Path, cases_url: str) -> None
 
 
 def start_production(target: Target, model: str, logdir: Path, workers: int = 1,
-                     endpoints: Optional[str] = None, extra_env: Optional[dict] = None) -> None:
+                     endpoints: Optional[str] = None, extra_env: Optional[dict] = None,
+                     actions_env: Optional[dict] = None) -> None:
     db = f"wegwijzer_bench_{uuid.uuid4().hex[:10]}"
     pg_create(db)
     target.cleanup.append(lambda: pg_drop(db))
@@ -302,7 +303,8 @@ def start_production(target: Target, model: str, logdir: Path, workers: int = 1,
         **(extra_env or {}),
     )
     actions = spawn(f"{target.name}-actions", [PY, "-m", "bot.cli", "actions", "--production",
-                                               "--port", str(action_port)], ROOT, env, logdir)
+                                               "--port", str(action_port)], ROOT,
+                    {**env, **(actions_env or {})}, logdir)
     target.procs.append(actions)
     wait_http(actions, f"http://127.0.0.1:{action_port}/health")
     command = [PY, "-m", "bot.cli", "serve", "--production", "--port", str(port), "--model", model,
@@ -333,12 +335,12 @@ def prepare_stock(directory: Optional[Path], logdir: Path) -> Path:
 
 def start_stock(target: Target, directory: Path, logdir: Path) -> None:
     port, action_port = free_port(), free_port()
-    env = base_env()
+    env = base_env(SANIC_HOST="127.0.0.1")  # loopback only; otherwise Rasa's defaults
     actions = spawn("stock-actions", [str(BIN / "rasa"), "run", "actions", "--port", str(action_port)],
                     directory, env, logdir)
     target.procs.append(actions)
     wait_http(actions, f"http://127.0.0.1:{action_port}/health")
-    proc = spawn("stock", [str(BIN / "rasa"), "run", "--port", str(port)], directory, env, logdir)
+    proc = spawn("stock", [str(BIN / "rasa"), "run", "--port", str(port), "--interface", "127.0.0.1"], directory, env, logdir)
     target.procs.append(proc)
     wait_http(proc, f"http://127.0.0.1:{port}/webhooks/rest/")
     target.url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
@@ -472,6 +474,24 @@ def model_has_case_lookup(model: str) -> Optional[str]:
     return found[0] if found else None
 
 
+def blocking_db_sitecustomize(directory: Path) -> str:
+    """A `sitecustomize` for the action server that makes `asyncio.to_thread` run the call inline.
+
+    actions/case_lookup.py runs every blocking SQLAlchemy call in a worker thread
+    (`asyncio.to_thread`); this counterfactual runs them on the event loop instead, to measure
+    what the thread hand-off buys.
+    """
+    folder = directory / "blocking-db"
+    folder.mkdir(exist_ok=True)
+    (folder / "sitecustomize.py").write_text(
+        "import asyncio\n\n"
+        "async def _inline(func, /, *args, **kwargs):\n"
+        "    return func(*args, **kwargs)\n\n"
+        "asyncio.to_thread = _inline\n"
+    )
+    return str(folder)
+
+
 def selective_domain_endpoints(directory: Path) -> str:
     text = (ROOT / "endpoints.prod.yml").read_text()
     text = text.replace("action_endpoint:\n  url: ${ACTION_SERVER_URL}\n",
@@ -515,17 +535,17 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     os.chdir(ROOT)
     model = args.model or latest_model()
-    if not model:
-        print("Geen model in models/: train eerst (make train).", file=sys.stderr)
-        return 2
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     wanted = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if not model and set(wanted) - {"stock"}:
+        print("Geen model in models/: train eerst (make train).", file=sys.stderr)
+        return 2
     args.output.mkdir(parents=True, exist_ok=True)
     logdir = Path(tempfile.mkdtemp(prefix="wegwijzer-bench-"))
     print(f"Model {model}; levels {levels}; {args.warmup:.0f}+{args.duration:.0f} s per level; logs {logdir}",
           flush=True)
 
-    trigger = model_has_case_lookup(model)
+    trigger = model_has_case_lookup(model) if model else None
     conversations = list(WEGWIJZER_CONVERSATIONS)
     if trigger:
         conversations.append([t.replace("{trigger}", f"/{trigger}") for t in CASE_LOOKUP])
@@ -538,7 +558,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version(), "loadavg_at_start": loadavg()},
-        "model": Path(model).name,
+        "model": Path(model).name if model else None,
         "case_lookup_in_conversations": bool(trigger),
         "settings": {"levels": levels, "warmup_s": args.warmup, "duration_s": args.duration,
                      "request_timeout_s": REQUEST_TIMEOUT},
@@ -576,6 +596,12 @@ def main(argv: Optional[list[str]] = None) -> int:
                 ("selective_domain", "action_endpoint.enable_selective_domain: true",
                  lambda t: start_production(t, model, logdir, endpoints=selective_domain_endpoints(logdir))),
             ]
+            if trigger:
+                levers.append((
+                    "blocking_db", "case store calls inline on the action server's event loop "
+                    "(instead of asyncio.to_thread, the current code)",
+                    lambda t: start_production(t, model, logdir, actions_env={
+                        "PYTHONPATH": blocking_db_sitecustomize(logdir)})))
             for name, setting, start in levers:
                 print(f"  lever {name}: {setting}", flush=True)
                 lever_target = Target(f"production+{name}", setting, conversations, start)
@@ -653,7 +679,12 @@ def plot(report: dict, path: Path) -> None:
         right.scatter([GOAL_LEVEL], [lever["result"]["p95_ms"]], marker="x", label=f"+{lever['name']}")
     left.set(title="Throughput", xlabel="concurrent conversations", ylabel="messages / s")
     right.set(title="p95 latency per message", xlabel="concurrent conversations", ylabel="ms")
+    left.set_ylim(bottom=0)
     right.set_yscale("log")
+    for axis in (left, right):
+        axis.set_xscale("log")
+        axis.set_xticks(report["settings"]["levels"])
+        axis.set_xticklabels([str(level) for level in report["settings"]["levels"]])
     for axis in (left, right):
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=8)

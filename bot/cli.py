@@ -172,6 +172,7 @@ def _extra_commands():
     else:
         registers.append(cases)
     registers.append(__import__("bot.production", fromlist=["register"]).register)  # serve --production, actions, api, purge
+    registers.append(__import__("bot.report", fromlist=["register"]).register)  # report: asked, fell back, rated per topic
     return registers
 
 

@@ -44,7 +44,12 @@ def require_service_helper() -> Callable[[str, bool, str], None]:
 
 import uuid  # noqa: E402
 
-from tests.support.servers import ensure_model, start_bot, stop_bot  # noqa: E402
+from tests.support.servers import (  # noqa: E402
+    ensure_model,
+    prepare_case_database,
+    start_bot,
+    stop_bot,
+)
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +60,14 @@ def trained_model() -> str:
 
 @pytest.fixture(scope="session")
 def served_bot(trained_model, tmp_path_factory):
-    """`wegwijzer serve` on free ports: action server, Rasa server and the page on one origin."""
-    bot = start_bot(tmp_path_factory.mktemp("serve"), trained_model)
+    """`wegwijzer serve` on free ports: action server, Rasa server and the page on one origin.
+
+    Its action server uses a case database of its own (a temporary SQLite file with the demo
+    cases, `served_bot.database_url`), never the developer's wegwijzer.db.
+    """
+    tmp = tmp_path_factory.mktemp("serve")
+    cases = prepare_case_database(tmp)
+    bot = start_bot(tmp, trained_model, extra_env={"WEGWIJZER_DATABASE_URL": cases})
     yield bot
     stop_bot(bot)
 

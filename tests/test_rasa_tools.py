@@ -17,6 +17,10 @@ def run_rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
                           timeout=timeout)
 
 
+# Rasa 3.6 merges the retrieval intents it finds in the NLU data into the domain and then warns that
+# the intent is "duplicated" although domain.yml declares it once, as Rasa's docs ask. Only this
+# exact message for our one retrieval intent is accepted.
+KNOWN_RASA_QUIRK = "The following duplicated intents have been found across multiple domain files: chitchat"
 UNUSED_RE = re.compile(r"The utterance '([\w/]+)' is not used in any story or rule\.")
 
 
@@ -41,6 +45,8 @@ def test_data_validates_without_warnings():
     for line in warnings:
         unused = UNUSED_RE.search(line)
         if unused and response_used_by_an_action(unused.group(1)):
+            continue
+        if line.rstrip().endswith(KNOWN_RASA_QUIRK):
             continue
         unexplained.append(line)
     assert not unexplained, "\n".join(unexplained)

@@ -165,16 +165,49 @@ class LookupAttempt(Base):
     created_at = Column(UTCDateTime, nullable=False, default=utc_now, index=True)
 
 
+class Feedback(Base):
+    """One "Had u hier iets aan?" answer (issue 6): the topic it was about, yes or no, when.
+
+    Nothing else: no user text, no sender id. Written by ``action_store_feedback``
+    (``bot/stats.py``), read by ``wegwijzer report``.
+    """
+
+    __tablename__ = "feedback"
+
+    id = Column(Integer, primary_key=True)
+    #: The intent of the answered question (a knowledge topic or an answered frame intent), or "unknown".
+    topic = Column(String(100), nullable=False)
+    helpful = Column(Boolean, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now, index=True)
+
+
+class TopicStat(Base):
+    """Per UTC day and intent: how often it was recognised (``asked``) and how often a question
+    fell back while this intent ranked first after ``nlu_fallback`` (``fell_back``).
+
+    Counted by the event broker ``bot.analytics.TopicStatsEventBroker``; never any text.
+    """
+
+    __tablename__ = "topic_stats"
+
+    day = Column(Date, primary_key=True)
+    topic = Column(String(100), primary_key=True)
+    asked = Column(Integer, nullable=False, default=0)
+    fell_back = Column(Integer, nullable=False, default=0)
+
+
 __all__ = [
     "Base",
     "Case",
     "CaseEvent",
     "ContactPerson",
+    "Feedback",
     "LookupAttempt",
     "LookupSubject",
     "SUBJECT_CASE",
     "SUBJECT_CONVERSATION",
     "SUBJECT_KINDS",
+    "TopicStat",
     "UTCDateTime",
     "metadata",
     "utc_now",

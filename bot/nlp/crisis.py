@@ -34,6 +34,7 @@ CRISIS_PATTERNS = [
     r"mishandel",
     r"\b(slaat|schopt|slaan|schoppen)\s+(mij|me|ons|mijn|m'n)\b",
     r"\b(niet|on)\s*veilig\s+(thuis|in\s+huis)",
+    r"\bthuis\s+(is\s+het\s+)?(niet|on)\s*veilig",
     r"\b(acuut|direct|nu)\s+(in\s+)?gevaar",
     r"\bin\s+levensgevaar",
 ]

@@ -42,6 +42,8 @@ class ServedBot:
     log_path: Path
     action_port: int
     counter: int = field(default=0)
+    #: The case database its action server uses (WEGWIJZER_DATABASE_URL), when one was given.
+    database_url: str | None = None
 
     def post(self, message: str | None, sender: str, raw: bytes | None = None, timeout: float = 60):
         """POST to the REST channel; returns (status, parsed JSON or raw text)."""
@@ -73,17 +75,32 @@ class ServedBot:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout: float = 240) -> ServedBot:
+def prepare_case_database(tmp_dir: Path) -> str:
+    """A new SQLite case database in ``tmp_dir`` with the demo cases (`python -m bot.cases demo`)."""
+    url = f"sqlite:///{tmp_dir / 'cases.db'}"
+    subprocess.run(
+        [sys.executable, "-m", "bot.cases", "demo"], cwd=ROOT, check=True, capture_output=True,
+        env={**os.environ, "WEGWIJZER_DATABASE_URL": url},
+    )
+    return url
+
+
+def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout: float = 240,
+              endpoints: str | None = None) -> ServedBot:
+    """`wegwijzer serve` on free ports; ``endpoints`` replaces endpoints.yml (e.g. another
+    tracker store), ``extra_env`` is added to the environment of both servers."""
     port, action_port = free_port(), free_port()
     log_path = tmp_dir / f"serve-{port}.log"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
+    command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port),
+               "--action-port", str(action_port), "--model", model]
+    if endpoints:
+        command += ["--endpoints", str(endpoints)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port),
-         "--action-port", str(action_port), "--model", model],
-        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+        command, cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
     )
     bot = ServedBot(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path,
-                    action_port=action_port)
+                    action_port=action_port, database_url=env.get("WEGWIJZER_DATABASE_URL"))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
