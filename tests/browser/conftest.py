@@ -41,8 +41,9 @@ def browser(require_service_helper):
 
 
 @pytest.fixture(scope="session")
-def site_url(browser) -> str:  # DEVTEMP
-    return "http://127.0.0.1:8765"
+def site_url(browser, served_bot) -> str:
+    """The demo page of `wegwijzer serve` (the browser first: no server start without one)."""
+    return served_bot.url
 
 
 @pytest.fixture

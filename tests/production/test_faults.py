@@ -21,7 +21,7 @@ from bot.web.channel import UNAVAILABLE_ANSWER
 from tests.support import production as prod
 from tests.support.servers import free_port, texts
 
-pytestmark = [pytest.mark.service_outage, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.service_outage, pytest.mark.timeout(2400)]
 
 #: A fault must be answered quickly, not after a hanging request.
 MAX_FAULT_ANSWER_SECONDS = 15

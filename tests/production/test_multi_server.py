@@ -20,7 +20,7 @@ from bot.web.channel import UNAVAILABLE_ANSWER
 from tests.support import production as prod
 from tests.support.servers import ServedBot, free_port, texts
 
-pytestmark = pytest.mark.timeout(1200)
+pytestmark = pytest.mark.timeout(3000)
 
 CASE_NUMBER = "DEMO-1005"
 BIRTH_DATE_TEXT = "9 mei 2011"

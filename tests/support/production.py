@@ -252,7 +252,7 @@ def launch_production_bot(tmp_dir: Path, model: str, env: dict[str, str], port: 
     return ServedBot(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, action_port=0)
 
 
-def wait_healthy(bot: ServedBot, timeout: float = 300) -> ServedBot:
+def wait_healthy(bot: ServedBot, timeout: float = 1200) -> ServedBot:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if bot.process.poll() is not None:

@@ -85,7 +85,7 @@ def prepare_case_database(tmp_dir: Path) -> str:
     return url
 
 
-def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout: float = 240,
+def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout: float = 600,
               endpoints: str | None = None) -> ServedBot:
     """`wegwijzer serve` on free ports; ``endpoints`` replaces endpoints.yml (e.g. another
     tracker store), ``extra_env`` is added to the environment of both servers."""
