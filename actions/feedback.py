@@ -23,12 +23,20 @@ logger = logging.getLogger(__name__)
 
 
 def helpful_value(tracker: Tracker) -> Optional[bool]:
-    """Yes (True), no (False) or unknown (None), from the ``helpful`` entity or the typed words."""
+    """Yes (True), no (False) or unknown (None).
+
+    The widget's payload carries the ``helpful`` entity (yes/no). In a typed message a negation
+    ("niet", "niks", ...) decides first: the classifier's entity span can miss it ("niet
+    bruikbaar" was extracted as "bruikbaar", a synonym of yes); then the entity; then the words.
+    """
+    text = latest_text(tracker)
+    if stats.helpful_from_text(text) is False:
+        return False
     for value in tracker.get_latest_entity_values("helpful"):
         parsed = stats.parse_helpful(value)
         if parsed is not None:
             return parsed
-    return stats.helpful_from_text(latest_text(tracker))
+    return stats.helpful_from_text(text)
 
 
 class ActionStoreFeedback(Action):

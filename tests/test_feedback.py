@@ -197,6 +197,9 @@ def test_the_topic_is_the_last_answered_question(db_url, history, topic):
         ("daar had ik niks aan", None, False),         # no entity: the words decide
         ("dit antwoord was nuttig", "yes", True),
         ("dit antwoord was nuttig", None, True),
+        # measured with the trained model: DIET took only "bruikbaar" (a synonym of yes)
+        ("het antwoord was niet bruikbaar", "yes", False),
+        ("dat antwoord hielp me niet", "hielp", False),
     ],
 )
 def test_typed_feedback(db_url, text, entity, helpful):

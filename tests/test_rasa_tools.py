@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from bot import glossary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,12 +23,23 @@ def run_rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
 # the intent is "duplicated" although domain.yml declares it once, as Rasa's docs ask. Only this
 # exact message for our one retrieval intent is accepted.
 KNOWN_RASA_QUIRK = "The following duplicated intents have been found across multiple domain files: chitchat"
+# Responses that Rasa's own default actions send (action_default_fallback, the two-stage fallback).
+RASA_DEFAULT_ACTION_RESPONSES = {"utter_default", "utter_ask_rephrase"}
 UNUSED_RE = re.compile(r"The utterance '([\w/]+)' is not used in any story or rule\.")
 
 
 def response_used_by_an_action(name: str) -> bool:
     """Responses that only custom actions send: their name is in the action code, or it is a
     glossary answer (`utter_term_<key>`, chosen by the glossary action)."""
+    if name in RASA_DEFAULT_ACTION_RESPONSES:
+        return True
+    if name.startswith("utter_ask_"):  # a form asks for its slot with utter_ask_<slot>
+        domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+        form_slots = {s for form in domain.get("forms", {}).values() for s in form["required_slots"]}
+        slot = name[len("utter_ask_"):]
+        if slot in form_slots or any(slot == f"{form}_{s}" for form in domain.get("forms", {})
+                                     for s in form_slots):
+            return True
     code = "\n".join(p.read_text() for p in (ROOT / "actions").glob("*.py"))
     if f'"{name}"' in code:
         return True

@@ -16,7 +16,9 @@ import pytest
 from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, PHONE, new_page
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an asyncio loop running in this thread while it is
+# started, which would break asyncio.run() in every later test of the session.
+@pytest.fixture(scope="module")
 def browser(require_service_helper):
     """Debian's Chromium, headless, started once for the session."""
     require_service = require_service_helper
@@ -40,7 +42,7 @@ def browser(require_service_helper):
     manager.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site_url(browser, served_bot) -> str:
     """The demo page of `wegwijzer serve` (the browser first: no server start without one)."""
     return served_bot.url

@@ -65,6 +65,17 @@ def say(bot: ServedBot, text: str, sender: str) -> list[dict]:
     return messages
 
 
+def http_get(url: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
 def case_lookup_trigger(domain: dict) -> str | None:
     """The intent that starts the case lookup form, if the model has one."""
     if "case_lookup_form" not in (domain.get("forms") or {}):
@@ -149,6 +160,10 @@ def test_one_conversation_across_two_servers_and_a_failover(cluster: Cluster):
     assert responses.audience_of(later[0]["text"]) == {"professional"}, texts(later)
     assert b.alive()
 
+    # The chat server answers only the chat: no Rasa HTTP API next to it.
+    for path in ("/status", "/version", f"/conversations/{sender}/tracker", "/model/parse"):
+        assert http_get(b.url + path)[0] == 404, path
+
     # 8. The tracker store holds one conversation, not two forks: one session, every turn once,
     #    in the order sent, each followed by the bot's answer.
     events = prod.stored_events(cluster.db_name, sender)
@@ -167,65 +182,3 @@ def test_one_conversation_across_two_servers_and_a_failover(cluster: Cluster):
         stored = " ".join(str(e) for e in events)
         assert "2011-05-09" not in stored and BIRTH_DATE_TEXT not in stored, "birth date stored"
 
-
-def _get(url: str, token: str | None = None) -> tuple[int, str]:
-    import urllib.error
-    import urllib.request
-
-    if token:  # Rasa's token authentication reads `?token=` (JWT uses the Authorization header)
-        url += ("&" if "?" in url else "?") + f"token={token}"
-    request = urllib.request.Request(url)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, reply.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(errors="replace")
-
-
-def test_the_chat_has_no_rasa_api_and_the_operator_api_needs_a_token(cluster, trained_model, key_prefix,
-                                                                     prod_tmp):
-    import json
-    import subprocess
-    import sys
-    import time
-
-    from tests.support.servers import ROOT
-
-    bot = cluster.b
-    sender = f"api-{uuid.uuid4().hex[:12]}"
-    say(bot, "Hallo", sender)
-    # The chat server answers only the chat: no Rasa HTTP API next to it.
-    for path in ("/status", "/version", f"/conversations/{sender}/tracker", "/model/parse"):
-        assert _get(bot.url + path)[0] == 404, path
-
-    token = uuid.uuid4().hex
-    port = free_port()
-    env = {**prod.production_env(cluster.db_name, key_prefix, "http://127.0.0.1:9/webhook"),
-           "RASA_AUTH_TOKEN": token}
-    log_path = prod_tmp / f"api-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "api", "--port", str(port), "--model", trained_model],
-        cwd=ROOT, env={**prod._base_env(env)}, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    api = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while _get(api + "/version")[0] != 200:
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(1)
-        assert _get(api + "/status")[0] == 401
-        assert _get(api + f"/conversations/{sender}/tracker", token="wrong")[0] == 401
-        status, body = _get(api + f"/conversations/{sender}/tracker", token=token)
-        assert status == 200, body
-        assert [e.get("text") for e in json.loads(body)["events"] if e["event"] == "user"] == ["Hallo"]
-        # ... and the operator API carries no chat channel.
-        assert _get(api + "/webhooks/rest/")[0] == 404
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()

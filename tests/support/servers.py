@@ -98,6 +98,7 @@ def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout:
         command += ["--endpoints", str(endpoints)]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stop_bot also ends the action server
     )
     bot = ServedBot(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path,
                     action_port=action_port, database_url=env.get("WEGWIJZER_DATABASE_URL"))
@@ -113,12 +114,22 @@ def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout:
 
 
 def stop_bot(bot: ServedBot) -> None:
-    if bot.process.poll() is None:
-        bot.process.terminate()
-        try:
-            bot.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            bot.process.kill()
+    """Stop `wegwijzer serve` and everything it started (the action server), even mid-start."""
+    import signal
+
+    try:
+        group = os.getpgid(bot.process.pid)
+    except ProcessLookupError:
+        return
+    os.killpg(group, signal.SIGTERM)
+    try:
+        bot.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def texts(messages: list[dict]) -> str:
