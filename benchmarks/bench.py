@@ -524,6 +524,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="measured seconds per level")
     parser.add_argument("--targets", default="demo,production,stock")
     parser.add_argument("--no-levers", action="store_true", help="skip the lever runs")
+    parser.add_argument("--levers", default="sanic_workers,tf_threads,selective_domain,blocking_db",
+                        help="which levers to try (comma-separated)")
     parser.add_argument("--model", default=None)
     parser.add_argument("--stock-dir", type=Path, default=None,
                         help="reuse this `rasa init` directory (trained there) instead of a new temp dir")
@@ -542,6 +544,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     args.output.mkdir(parents=True, exist_ok=True)
     logdir = Path(tempfile.mkdtemp(prefix="wegwijzer-bench-"))
+    if model:  # a private copy: `make train` may replace models/ while the benchmark runs
+        copy = logdir / Path(model).name
+        shutil.copy2(model, copy)
+        model = str(copy)
     print(f"Model {model}; levels {levels}; {args.warmup:.0f}+{args.duration:.0f} s per level; logs {logdir}",
           flush=True)
 
@@ -602,6 +608,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                     "(instead of asyncio.to_thread, the current code)",
                     lambda t: start_production(t, model, logdir, actions_env={
                         "PYTHONPATH": blocking_db_sitecustomize(logdir)})))
+            chosen = {name.strip() for name in args.levers.split(",")}
+            levers = [lever for lever in levers if lever[0] in chosen]
             for name, setting, start in levers:
                 print(f"  lever {name}: {setting}", flush=True)
                 lever_target = Target(f"production+{name}", setting, conversations, start)
@@ -675,8 +683,9 @@ def plot(report: dict, path: Path) -> None:
         left.plot(xs, [r["messages_per_s"] for r in levels], marker="o", label=name)
         right.plot(xs, [r["p95_ms"] for r in levels], marker="o", label=name)
     for lever in report["levers"]:
-        left.scatter([GOAL_LEVEL], [lever["result"]["messages_per_s"]], marker="x", label=f"+{lever['name']}")
-        right.scatter([GOAL_LEVEL], [lever["result"]["p95_ms"]], marker="x", label=f"+{lever['name']}")
+        label = f"+{lever['name']}" + (f" ({lever['run']})" if lever.get("run") else "")
+        left.scatter([GOAL_LEVEL], [lever["result"]["messages_per_s"]], marker="x", label=label)
+        right.scatter([GOAL_LEVEL], [lever["result"]["p95_ms"]], marker="x", label=label)
     left.set(title="Throughput", xlabel="concurrent conversations", ylabel="messages / s")
     right.set(title="p95 latency per message", xlabel="concurrent conversations", ylabel="ms")
     left.set_ylim(bottom=0)
@@ -725,6 +734,8 @@ def markdown(report: dict) -> str:
                 f"| {name} | {result['concurrency']} | {result['messages_per_s']} | {_cell(result['p50_ms'])} | "
                 f"{_cell(result['p95_ms'])} | {_cell(result['p99_ms'])} | {result['errors']} | "
                 f"{_cell(result['server_cpu_ms_per_message'])} | {result['loadavg_before'][0]} |")
+    if report.get("notes"):
+        lines += ["", report["notes"]]
     lines += ["", "![throughput and p95 latency](results.png)", "", "## Setups", ""]
     for name, target in report["targets"].items():
         lines.append(f"- **{name}**: {target['description']}; start-up {target['startup_s']} s; "

@@ -152,6 +152,10 @@ def check_held_out(train_path: str = "data/nlu", test_path: str = "tests/nlu") -
     return [e.text for e in load_examples(test_path) if e.text.strip().lower() in train_texts]
 
 
+def _seconds(value: float | None) -> str:
+    return f"{value:.0f} s" if value else "not measured in this run (docs/nlu-tuning.md)"
+
+
 def render_markdown(ours: Evaluation, stock: Evaluation | None, train_count: int) -> str:
     if stock is None:
         return render_ours_only(ours, train_count)
@@ -168,7 +172,7 @@ def render_markdown(ours: Evaluation, stock: Evaluation | None, train_count: int
         f"| macro-F1 | **{ours.macro_f1:.3f}** | {stock.macro_f1:.3f} |",
         f"| accuracy | {ours.accuracy:.3f} | {stock.accuracy:.3f} |",
         f"| fallback rate | {ours.fallback_rate:.3f} | {stock.fallback_rate:.3f} |",
-        f"| NLU training time | {ours.train_seconds:.0f} s | {stock.train_seconds:.0f} s |",
+        f"| NLU training time | {_seconds(ours.train_seconds)} | {_seconds(stock.train_seconds)} |",
         f"| parse latency p50 | {ours.latency_ms_p50:.1f} ms | {stock.latency_ms_p50:.1f} ms |",
         f"| parse latency p95 | {ours.latency_ms_p95:.1f} ms | {stock.latency_ms_p95:.1f} ms |",
         "",
@@ -229,7 +233,8 @@ def render_ours_only(ours: Evaluation, train_count: int) -> str:
 
 
 def evaluate_nlu(report_dir: str = "reports", test_path: str = "tests/nlu", skip_stock: bool = False,
-                 model: str | None = None) -> tuple[Evaluation, Evaluation | None]:
+                 model: str | None = None, stock_model: str | None = None,
+                 stock_train_seconds: float | None = None) -> tuple[Evaluation, Evaluation | None]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from bot.nlp.build_spacy import build
 
@@ -243,6 +248,9 @@ def evaluate_nlu(report_dir: str = "reports", test_path: str = "tests/nlu", skip
         for name, config in configs:
             if model and name == "wegwijzer":
                 results.append(evaluate_model(model, test_path, name, config, None))
+                continue
+            if stock_model and name == "stock":
+                results.append(evaluate_model(stock_model, test_path, name, config, stock_train_seconds))
                 continue
             trained, seconds = train_nlu_model(config, output)
             results.append(evaluate_model(trained, test_path, name, config, seconds))
@@ -259,7 +267,8 @@ def evaluate_nlu(report_dir: str = "reports", test_path: str = "tests/nlu", skip
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    ours, stock = evaluate_nlu(args.report_dir, skip_stock=args.skip_stock, model=args.model)
+    ours, stock = evaluate_nlu(args.report_dir, skip_stock=args.skip_stock, model=args.model,
+                               stock_model=args.stock_model, stock_train_seconds=args.stock_train_seconds)
     stock_text = f"stock {stock.macro_f1:.3f}" if stock else "stock niet gemeten"
     print(f"macro-F1 Wegwijzer {ours.macro_f1:.3f}, {stock_text}; rapport: {args.report_dir}/nlu.md")
 
@@ -273,4 +282,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="Rasa's standaardpijplijn niet trainen (die duurt op 2 cores uren)")
     nlu.add_argument("--model", default=None,
                      help="een getraind model evalueren in plaats van onze pijplijn opnieuw te trainen")
+    nlu.add_argument("--stock-model", default=None,
+                     help="een al getraind model van de standaardpijplijn evalueren (zie train-stock)")
+    nlu.add_argument("--stock-train-seconds", type=float, default=None,
+                     help="gemeten trainingstijd van dat model, voor het rapport")
     nlu.set_defaults(func=cmd_evaluate)

@@ -205,15 +205,34 @@ def sanic_workers(requested: Optional[int], lock_store: Any) -> int:
     return number_of_sanic_workers(lock_store)
 
 
+def apply_tensorflow_settings() -> None:
+    """Apply TF_INTRA_OP_/TF_INTER_OP_PARALLELISM_THREADS the way the `rasa` command does.
+
+    Rasa reads these variables only in its own CLI entry point (`rasa.__main__`); a server built
+    in Python, like ours, must call this before the model loads or the variables do nothing.
+    """
+    from rasa.utils.tensorflow.environment import setup_tf_environment
+
+    setup_tf_environment()
+
+
+def _model_file(model: Optional[str]) -> str:
+    """The model to load; stop now if there is none (Rasa would serve without a model, 503 forever)."""
+    if not model:
+        raise SystemExit("Er is nog geen getraind model. Zet een model in models/ of geef --model.")
+    if not os.path.isfile(model):
+        raise SystemExit(f"Het model {model} bestaat niet (meer). Geef een bestaand model met --model.")
+    return model
+
+
 def cmd_serve_production(args: argparse.Namespace) -> None:
     from bot.cli import _quiet_tensorflow, latest_model
 
     _quiet_tensorflow()
     endpoints_file = args.endpoints if args.endpoints not in (None, "endpoints.yml") else PROD_ENDPOINTS
     endpoints = read_production_endpoints(endpoints_file)
-    model = args.model or latest_model()
-    if not model:
-        raise SystemExit("Er is nog geen getraind model. Zet een model in models/ of geef --model.")
+    model = _model_file(args.model or latest_model())
+    apply_tensorflow_settings()
 
     from rasa.utils.common import configure_logging_and_warnings
 
@@ -319,9 +338,8 @@ def cmd_api(args: argparse.Namespace) -> None:
         from rasa.core.utils import AvailableEndpoints
 
         endpoints = AvailableEndpoints.read_endpoints(endpoints_file)
-    model = args.model or latest_model()
-    if not model:
-        raise SystemExit("Er is nog geen getraind model. Zet een model in models/ of geef --model.")
+    model = _model_file(args.model or latest_model())
+    apply_tensorflow_settings()
 
     from functools import partial
 
