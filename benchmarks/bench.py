@@ -95,7 +95,7 @@ WEGWIJZER_CONVERSATIONS: list[list[str]] = [
         "Wat is doorzettingsmacht?",
     ],
 ]
-CASE_LOOKUP = ["Hallo", "{trigger}", "DEMO-1005", "9 mei 2011", "Wat gebeurt er nu met mijn aanvraag?"]
+CASE_LOOKUP = ["Hallo", "Hoe staat het met mijn aanvraag?", "DEMO-1005", "9 mei 2011", "Wat gebeurt er nu met mijn aanvraag?"]
 STOCK_CONVERSATIONS: list[list[str]] = [
     ["hello", "I am sad", "yes", "bye"],
     ["hi there", "great", "goodbye"],
@@ -458,22 +458,6 @@ def run_target(target: Target, levels: list[int], warmup: float, duration: float
 # --- the run ------------------------------------------------------------------------------------
 
 
-def model_has_case_lookup(model: str) -> Optional[str]:
-    import tarfile
-
-    with tarfile.open(model, "r:gz") as archive:
-        member = next(m for m in archive.getmembers() if m.name.lstrip("/") == "metadata.json")
-        domain = json.load(archive.extractfile(member))["domain"]
-    if "case_lookup_form" not in (domain.get("forms") or {}):
-        return None
-    intents = [next(iter(i)) if isinstance(i, dict) else i for i in domain.get("intents", [])]
-    for candidate in ("case_status", "ask_case_status", "check_case_status", "lookup_case", "case_lookup"):
-        if candidate in intents:
-            return candidate
-    found = [i for i in intents if "case" in i and "status" in i]
-    return found[0] if found else None
-
-
 def blocking_db_sitecustomize(directory: Path) -> str:
     """A `sitecustomize` for the action server that makes `asyncio.to_thread` run the call inline.
 
@@ -551,10 +535,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"Model {model}; levels {levels}; {args.warmup:.0f}+{args.duration:.0f} s per level; logs {logdir}",
           flush=True)
 
-    trigger = model_has_case_lookup(model) if model else None
-    conversations = list(WEGWIJZER_CONVERSATIONS)
-    if trigger:
-        conversations.append([t.replace("{trigger}", f"/{trigger}") for t in CASE_LOOKUP])
+    conversations = list(WEGWIJZER_CONVERSATIONS) + [CASE_LOOKUP]
     cases_db = logdir / "cases.db"
     cases_url = f"sqlite:///{cases_db}"
     subprocess.run([PY, "-m", "bot.cases", "demo", "--database-url", cases_url], cwd=ROOT, check=True,
@@ -565,7 +546,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version(), "loadavg_at_start": loadavg()},
         "model": Path(model).name if model else None,
-        "case_lookup_in_conversations": bool(trigger),
+        "case_lookup_in_conversations": True,
         "settings": {"levels": levels, "warmup_s": args.warmup, "duration_s": args.duration,
                      "request_timeout_s": REQUEST_TIMEOUT},
         "conversations": {"wegwijzer": conversations, "stock": STOCK_CONVERSATIONS},
@@ -602,12 +583,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                 ("selective_domain", "action_endpoint.enable_selective_domain: true",
                  lambda t: start_production(t, model, logdir, endpoints=selective_domain_endpoints(logdir))),
             ]
-            if trigger:
-                levers.append((
-                    "blocking_db", "case store calls inline on the action server's event loop "
-                    "(instead of asyncio.to_thread, the current code)",
-                    lambda t: start_production(t, model, logdir, actions_env={
-                        "PYTHONPATH": blocking_db_sitecustomize(logdir)})))
+            levers.append((
+                "blocking_db", "case store calls inline on the action server's event loop "
+                "(instead of asyncio.to_thread, the current code)",
+                lambda t: start_production(t, model, logdir, actions_env={
+                    "PYTHONPATH": blocking_db_sitecustomize(logdir)})))
             chosen = {name.strip() for name in args.levers.split(",")}
             levers = [lever for lever in levers if lever[0] in chosen]
             for name, setting, start in levers:

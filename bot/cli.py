@@ -105,6 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         endpoints_file=args.endpoints,
         credentials_file=args.credentials,
         action_url=None if args.no_actions else f"http://127.0.0.1:{args.action_port}/webhook",
+        cors=args.cors or None,
         on_ready=ready,
     )
     try:
@@ -143,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--endpoints", default="endpoints.yml")
     serve.add_argument("--credentials", default="credentials.yml")
     serve.add_argument("--no-actions", action="store_true", help="geen eigen action server starten")
+    serve.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
+                       help="een website op een ander domein die de chat mag gebruiken, bijvoorbeeld "
+                            "https://www.gemeente.nl (mag vaker; standaard alleen dezelfde origin)")
     serve.add_argument("--verbose", action="store_true")
     serve.set_defaults(func=cmd_serve)
 

@@ -251,6 +251,7 @@ def cmd_serve_production(args: argparse.Namespace) -> None:
         endpoints_file=endpoints_file,
         credentials_file=args.credentials,
         action_url=None,  # ACTION_SERVER_URL from endpoints.prod.yml
+        cors=args.cors or None,
         on_ready=ready,
     )
     app.register_listener(_strict_after_load, "before_server_start")  # runs after the agent loads

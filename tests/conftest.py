@@ -67,9 +67,14 @@ def served_bot(trained_model, tmp_path_factory):
     """
     tmp = tmp_path_factory.mktemp("serve")
     cases = prepare_case_database(tmp)
-    bot = start_bot(tmp, trained_model, extra_env={"WEGWIJZER_DATABASE_URL": cases})
+    bot = start_bot(tmp, trained_model, extra_env={"WEGWIJZER_DATABASE_URL": cases},
+                    extra_args=["--cors", EMBEDDING_ORIGIN])
     yield bot
     stop_bot(bot)
+
+
+# A municipal website on another domain that embeds the widget (`wegwijzer serve --cors`).
+EMBEDDING_ORIGIN = "https://www.gemeente-voorbeeld.example"
 
 
 @pytest.fixture

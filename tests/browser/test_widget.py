@@ -27,6 +27,8 @@ from tests.browser.helpers import (
 )
 
 QUESTION = "Waar moet ik beginnen om hulp te krijgen?"
+# answered with a statement, not a question, so the widget asks for a rating
+RATED_QUESTION = "Wat is de Wlz?"
 UNREACHABLE = ("De chat is nu niet bereikbaar. Uw tekst staat nog in het invoerveld. "
                "Probeer het zo opnieuw.")
 
@@ -403,9 +405,8 @@ def test_feedback_prompt(page):
     open_chat(page)
     # the greeting asks a question: no rating prompt
     assert page.get_by_text("Had u hier iets aan?").count() == 0
-    ask(page, QUESTION)
-    if last_bot_text(page).rstrip().endswith("?"):
-        pytest.skip("the answer ends with a question, so the widget asks no rating")
+    ask(page, RATED_QUESTION)
+    assert not last_bot_text(page).rstrip().endswith("?"), last_bot_text(page)
     prompt = page.get_by_role("group", name="Had u hier iets aan?")
     assert prompt.count() == 1
     users = count(page, USER_MESSAGES)
@@ -419,6 +420,21 @@ def test_feedback_prompt(page):
     ask(page, "Wat is de Jeugdwet?")
     assert page.get_by_role("group", name="Had u hier iets aan?").count() <= 1, \
         "only one open feedback prompt at a time"
+
+
+def test_a_no_offers_a_person_of_the_municipality(page):
+    bodies = webhook_bodies(page)
+    open_chat(page)
+    ask(page, RATED_QUESTION)
+    page.get_by_role("group", name="Had u hier iets aan?").get_by_role("button", name="Nee").click()
+    page.get_by_text("Bedankt voor uw reactie.").wait_for()
+    assert bodies[-1]["message"] == '/feedback{"helpful":"no"}'
+    page.get_by_text("Wilt u iemand van de gemeente spreken?").wait_for()
+    before = count(page, BOT_MESSAGES)
+    page.get_by_role("button", name="Ja, iemand spreken").click()
+    wait_for_bot(page, before)
+    assert bodies[-1]["message"] == "/request_human"
+    assert "gemeente" in last_bot_text(page).lower()
 
 
 def test_larger_text(page):

@@ -1,8 +1,8 @@
 """Fixtures for the case store: a migrated database on SQLite and on PostgreSQL.
 
-The PostgreSQL fixture creates a database with a unique name on the server at
-``WEGWIJZER_TEST_POSTGRES_URL`` (default: the local server, user postgres) and
-drops it afterwards. Where no server answers, the PostgreSQL tests skip with the
+The PostgreSQL fixture (from ``tests/support/postgres.py``) creates a database with a
+unique name on the server at ``WEGWIJZER_TEST_POSTGRES_URL`` (default: the local server,
+user postgres) and drops it afterwards. Where no server answers, the PostgreSQL tests skip with the
 reason, or fail under ``WEGWIJZER_REQUIRE_SERVICES=1`` (see ``tests/conftest.py``).
 """
 
@@ -10,71 +10,23 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from bot.cases.db import dispose_engines, get_engine, migrate
 from bot.cases.importer import demo_payload, import_cases
+from tests.support.postgres import pg_admin_url, pg_database_url  # noqa: F401 - fixtures
 
-POSTGRES_URL_ENV = "WEGWIJZER_TEST_POSTGRES_URL"
-DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ("sqlite", "postgresql")
 
 
-def _pg_connect(url: str) -> Any:
-    import psycopg2
-
-    parsed = make_url(url)
-    connection = psycopg2.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        dbname=parsed.database or "postgres",
-        connect_timeout=3,
-    )
-    connection.autocommit = True
-    return connection
-
-
-@pytest.fixture(scope="session")
-def postgres_admin_url(require_service_helper: Callable[[str, bool, str], None]) -> str:
-    """URL of a PostgreSQL database we may create other databases from."""
-    url = os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)
-    try:
-        _pg_connect(url).close()
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
-        shown = make_url(url).render_as_string(hide_password=True)
-        require_service_helper("PostgreSQL", False, f"{shown}: {' '.join(str(error).split())}")
-    return url
-
-
 @pytest.fixture
-def postgres_url(postgres_admin_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database (dropped after the test)."""
-    name = f"wegwijzer_test_{uuid.uuid4().hex[:16]}"
-    admin = _pg_connect(postgres_admin_url)
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        admin.close()
-    url = make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        dispose_engines(url)
-        admin = _pg_connect(postgres_admin_url)
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            admin.close()
+def postgres_url(pg_database_url: str) -> str:
+    """A new, empty PostgreSQL database (dropped after the test; tests/support/postgres.py)."""
+    return pg_database_url
 
 
 @pytest.fixture

@@ -86,9 +86,10 @@ def prepare_case_database(tmp_dir: Path) -> str:
 
 
 def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout: float = 600,
-              endpoints: str | None = None) -> ServedBot:
+              endpoints: str | None = None, extra_args: list[str] | None = None) -> ServedBot:
     """`wegwijzer serve` on free ports; ``endpoints`` replaces endpoints.yml (e.g. another
-    tracker store), ``extra_env`` is added to the environment of both servers."""
+    tracker store), ``extra_env`` is added to the environment of both servers, ``extra_args``
+    to the command."""
     port, action_port = free_port(), free_port()
     log_path = tmp_dir / f"serve-{port}.log"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
@@ -96,6 +97,7 @@ def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout:
                "--action-port", str(action_port), "--model", model]
     if endpoints:
         command += ["--endpoints", str(endpoints)]
+    command += extra_args or []
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stop_bot also ends the action server

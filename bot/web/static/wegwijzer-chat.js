@@ -533,14 +533,28 @@
       var restoreFocus = ui.panel.contains(document.activeElement);
       yes.disabled = true;
       no.disabled = true;
-      post('/feedback{"helpful":"' + value + '"}').then(function () {
+      post('/feedback{"helpful":"' + value + '"}').then(function (messages) {
+        // The bot thanks (in the user's audience) and, after a "no", offers a person: the
+        // thanks replaces the prompt, anything after it is shown as a normal bot message.
+        var replies = toBotMessages(messages);
+        var thanks = replies.length && replies[0].text && !replies[0].buttons.length
+          ? replies.shift().text : TEXT.thanks;
         node.textContent = "";
         node.classList.add("wgw-feedback-done");
         node.removeAttribute("role");
         node.removeAttribute("aria-labelledby");
-        node.appendChild(el("span", { className: "wgw-note", text: TEXT.thanks }));
+        node.appendChild(el("span", { className: "wgw-note", text: thanks }));
         if (feedbackNode === node) {
           feedbackNode = null;
+        }
+        if (replies.length) {
+          closeOpenButtonGroups();
+          replies.forEach(function (message) {
+            state.messages.push(message);
+            renderBot(message);
+          });
+          saveState();
+          scrollToEnd();
         }
       }, function () {
         yes.disabled = false;
