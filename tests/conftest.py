@@ -45,6 +45,7 @@ def require_service_helper() -> Callable[[str, bool, str], None]:
 import uuid  # noqa: E402
 
 from tests.support.servers import (  # noqa: E402
+    EMBEDDING_ORIGIN,
     ensure_model,
     prepare_case_database,
     start_bot,
@@ -54,7 +55,7 @@ from tests.support.servers import (  # noqa: E402
 
 @pytest.fixture(scope="session")
 def trained_model() -> str:
-    """Path of the trained model (trained once if `make test` did not already)."""
+    """Path of the trained model (`make test` trains it first; the tests never train)."""
     return ensure_model()
 
 
@@ -71,10 +72,6 @@ def served_bot(trained_model, tmp_path_factory):
                     extra_args=["--cors", EMBEDDING_ORIGIN])
     yield bot
     stop_bot(bot)
-
-
-# A municipal website on another domain that embeds the widget (`wegwijzer serve --cors`).
-EMBEDDING_ORIGIN = "https://www.gemeente-voorbeeld.example"
 
 
 @pytest.fixture

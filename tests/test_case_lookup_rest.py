@@ -90,6 +90,13 @@ def test_the_whole_lookup_over_rest(served_bot, sender, birth):
     assert_not_echoed(reply, birth)
 
 
+def test_the_answer_about_waiting_offers_the_lookup(served_bot, sender):
+    """Someone who waits long is offered to look up their own case, with a button."""
+    messages = served_bot.say("/info_waiting", sender)
+    assert "/ask_case_status" in button_payloads(messages), texts(messages)
+    assert ASKS_NUMBER in texts(served_bot.say("/ask_case_status", sender))
+
+
 @pytest.mark.parametrize("number", sorted(DEMO))
 def test_every_demo_case_answers_with_a_dated_deadline_and_the_contact(served_bot, sender, number):
     birth, contact, phone = DEMO[number]

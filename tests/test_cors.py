@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from tests.conftest import EMBEDDING_ORIGIN
+from tests.support.servers import EMBEDDING_ORIGIN
 
 WEBHOOK = "/webhooks/rest/webhook"
 

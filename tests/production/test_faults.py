@@ -77,9 +77,9 @@ def _user_texts(db_name: str, sender: str) -> list[str]:
     return [e.get("text") for e in prod.stored_events(db_name, sender) if e["event"] == "user"]
 
 
-def test_postgres_down_gives_the_dutch_answer_and_service_comes_back(setup, sender, prod_database):
-    if not prod.pg_can_control():
-        pytest.skip("no pg_ctlcluster on this machine to stop PostgreSQL with")
+def test_postgres_down_gives_the_dutch_answer_and_service_comes_back(setup, sender, prod_database,
+                                                                   require_service_helper):
+    require_service_helper("pg_ctlcluster (to stop PostgreSQL)", prod.pg_can_control(), "")
     _simple_conversation(setup, sender)
     bot = setup["bot"]
     try:
@@ -95,10 +95,9 @@ def test_postgres_down_gives_the_dutch_answer_and_service_comes_back(setup, send
         "Hallo", '/set_audience{"audience":"simple"}', "Waar moet ik beginnen?"]
 
 
-def test_postgres_restart_between_turns_is_not_noticed(setup, sender):
+def test_postgres_restart_between_turns_is_not_noticed(setup, sender, require_service_helper):
     """Pooled connections die with the server; the next turn must not be the one that finds out."""
-    if not prod.pg_can_control():
-        pytest.skip("no pg_ctlcluster on this machine to stop PostgreSQL with")
+    require_service_helper("pg_ctlcluster (to stop PostgreSQL)", prod.pg_can_control(), "")
     _simple_conversation(setup, sender)
     try:
         prod.pg_ctl("stop")
@@ -107,9 +106,9 @@ def test_postgres_restart_between_turns_is_not_noticed(setup, sender):
     _still_simple(setup, sender)
 
 
-def test_redis_down_gives_the_dutch_answer_and_service_comes_back(setup, sender, prod_database):
-    if not prod.redis_can_control():
-        pytest.skip("no redis-server/redis-cli on this machine")
+def test_redis_down_gives_the_dutch_answer_and_service_comes_back(setup, sender, prod_database,
+                                                                require_service_helper):
+    require_service_helper("redis-server and redis-cli (to stop Redis)", prod.redis_can_control(), "")
     _simple_conversation(setup, sender)
     bot = setup["bot"]
     try:

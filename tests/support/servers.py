@@ -85,6 +85,10 @@ def prepare_case_database(tmp_dir: Path) -> str:
     return url
 
 
+# A municipal website on another domain that embeds the widget (`wegwijzer serve --cors`).
+EMBEDDING_ORIGIN = "https://www.gemeente-voorbeeld.example"
+
+
 def start_bot(tmp_dir: Path, model: str, extra_env: dict | None = None, timeout: float = 600,
               endpoints: str | None = None, extra_args: list[str] | None = None) -> ServedBot:
     """`wegwijzer serve` on free ports; ``endpoints`` replaces endpoints.yml (e.g. another
