@@ -236,6 +236,10 @@ def evaluate_nlu(report_dir: str = "reports", test_path: str = "tests/nlu", skip
                  model: str | None = None, stock_model: str | None = None,
                  stock_train_seconds: float | None = None) -> tuple[Evaluation, Evaluation | None]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # A training cache of its own: the NLU-only and stock trainings would otherwise push the
+    # assistant's cached components out of Rasa's cache (1 GB, least recently used goes first),
+    # and the next `make demo` or `make test` would train everything again.
+    os.environ.setdefault("RASA_CACHE_DIRECTORY", str(Path(".rasa", "cache-evaluate")))
     from bot.nlp.build_spacy import build
 
     build()
