@@ -15,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import button, by_audience, latest_text
-from bot import municipalities
+from bot import municipalities, topics
 from bot.municipalities import Municipality
 
 PURPOSE_CONTACT = "contact"
@@ -130,6 +130,15 @@ def national_support_text(tracker: Tracker) -> str:
     )
 
 
+def national_next_steps(purpose: str | None) -> list[dict[str, Any]]:
+    """Without the municipality's data the user still gets somewhere: the national routes."""
+    names = ["info_clientondersteuning", "info_het_juiste_loket", "info_where_to_start"]
+    if purpose == PURPOSE_SUPPORT:
+        names = ["info_clientondersteuning_wlz", "info_het_juiste_loket"]
+    labels = topics.labels()
+    return [button(labels[name], f"/{name}") for name in names]
+
+
 def answer(purpose: str | None, municipality: Municipality | None, tracker: Tracker) -> str:
     if purpose == PURPOSE_SUPPORT:
         return support_text(municipality, tracker) if municipality else national_support_text(tracker)
@@ -194,7 +203,10 @@ class ActionRememberMunicipality(Action):
                 )
             )
         else:
-            dispatcher.utter_message(text=answer(purpose, municipality, tracker))
+            dispatcher.utter_message(
+                text=answer(purpose, municipality, tracker),
+                buttons=[] if municipality else national_next_steps(purpose),
+            )
         return [
             SlotSet("municipality", municipality.slug if municipality else None),
             SlotSet("municipality_purpose", None),

@@ -84,6 +84,17 @@ def test_unknown_municipality_gets_the_honest_national_answer(domain):
     dispatcher, _ = run_action(ActionRememberMunicipality(), tracker, domain)
     text = dispatcher.messages[0]["text"]
     assert "geen namen" in text and "zorgkantoor" in text
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert payloads == ["/info_clientondersteuning_wlz", "/info_het_juiste_loket"]
+
+
+def test_a_bare_municipality_word_is_no_dead_end(domain):
+    """Just "gemeente": no municipality found, nothing asked before: the national routes as buttons."""
+    tracker = make_tracker("gemeente", "inform_municipality")
+    dispatcher, _ = run_action(ActionRememberMunicipality(), tracker, domain)
+    assert "website van uw gemeente" in dispatcher.messages[0]["text"]
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert titles == ["Gratis cliëntondersteuning", "Het Juiste Loket", "Waar begin ik?"]
 
 
 def test_clientondersteuning_lists_the_providers_from_configuration(domain):
