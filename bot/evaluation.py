@@ -165,7 +165,9 @@ def render_markdown(ours: Evaluation, stock: Evaluation | None, train_count: int
         "Written by `wegwijzer evaluate nlu`. Both pipelines are trained on `data/` "
         f"({train_count} examples) and tested on the held-out set `tests/nlu/` "
         f"({ours.examples} examples, none of them in the training data). "
-        "A prediction of `nlu_fallback` counts as wrong. Measured on a 2-core machine without GPU.",
+        "A prediction of `nlu_fallback` counts as wrong. Measured on a 2-core machine without GPU; "
+        "training times depend on what else ran on it (conditions and earlier runs: "
+        "`docs/nlu-tuning.md`).",
         "",
         "| | Wegwijzer (`config.yml`) | Rasa stock default |",
         "|---|---|---|",
