@@ -7,6 +7,10 @@ STAMP := $(VENV)/.wegwijzer-installed
 PORT ?= 5005
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+# Rasa's training cache (.rasa/cache) keeps 1 GB by default, less than one training of this
+# assistant writes (featurized training data of three count-vector featurizers), so the oldest
+# entries were dropped during the training itself and every `make train` trained again.
+export RASA_MAX_CACHE_SIZE ?= 6000
 
 .PHONY: install system-deps demo train test evaluate lint-responses clean bench
 

@@ -25,6 +25,7 @@ from tests.browser.helpers import (
     wait_for_bot,
     wait_idle,
 )
+from tests.support.servers import EMBEDDING_ORIGIN
 
 QUESTION = "Waar moet ik beginnen om hulp te krijgen?"
 # answered with a statement, not a question, so the widget asks for a rating
@@ -486,5 +487,45 @@ def test_one_script_tag_is_enough(browser, site_url):
         assert page.locator(".wgw-toggle[data-audience=simple]").get_attribute(
             "aria-pressed") == "true"
         assert not page.problems.errors, page.problems.errors
+    finally:
+        page.context.close()
+
+
+# --- a municipal site on another domain (`wegwijzer serve --cors ORIGIN`) ---------------------
+
+
+def _page_on(browser, site_url: str, origin: str):
+    """A page served from ``origin`` that embeds the widget from the Wegwijzer server."""
+    html = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">
+<title>Gemeente Voorbeeld</title>
+<script src="{site_url}/static/wegwijzer-chat.js" defer data-server="{site_url}"
+        data-municipality="gemeente-voorbeeld"></script></head>
+<body><main><h1>Gemeente Voorbeeld</h1><p>De website van de gemeente.</p></main></body></html>"""
+    page = new_page(browser)
+    page.route(origin + "/", lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=html))
+    page.goto(origin + "/")
+    return page
+
+
+def test_the_widget_works_on_the_municipalitys_own_domain(browser, site_url):
+    page = _page_on(browser, site_url, EMBEDDING_ORIGIN)
+    try:
+        open_chat(page)
+        ask(page, "Wat is een beschikking?")
+        assert looks_dutch(last_bot_text(page)), last_bot_text(page)
+        assert not page.problems.errors, page.problems.errors
+    finally:
+        page.context.close()
+
+
+def test_a_site_the_municipality_did_not_name_cannot_use_the_chat(browser, site_url):
+    page = _page_on(browser, site_url, "https://kwaadwillend.example")
+    try:
+        page.locator(LAUNCHER).click()
+        alert = page.get_by_role("alert")
+        alert.wait_for()
+        assert "niet bereikbaar" in alert.inner_text()
+        assert count(page, BOT_MESSAGES) == 0
     finally:
         page.context.close()
