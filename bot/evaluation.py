@@ -289,7 +289,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     nlu.add_argument("--model", default=None,
                      help="een getraind model evalueren in plaats van onze pijplijn opnieuw te trainen")
     nlu.add_argument("--stock-model", default=None,
-                     help="een al getraind model van de standaardpijplijn evalueren (zie train-stock)")
+                     help="een al getraind model van de standaardpijplijn evalueren (bijvoorbeeld apart getraind)")
     nlu.add_argument("--stock-train-seconds", type=float, default=None,
                      help="gemeten trainingstijd van dat model, voor het rapport")
     nlu.set_defaults(func=cmd_evaluate)

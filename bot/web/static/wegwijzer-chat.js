@@ -548,11 +548,7 @@
           feedbackNode = null;
         }
         if (replies.length) {
-          closeOpenButtonGroups();
-          replies.forEach(function (message) {
-            state.messages.push(message);
-            renderBot(message);
-          });
+          showBotMessages(replies);
           saveState();
           scrollToEnd();
         }
@@ -637,6 +633,15 @@
     return result;
   }
 
+  /** Keep and show the bot's messages; earlier button groups can no longer be chosen. */
+  function showBotMessages(botMessages) {
+    closeOpenButtonGroups();
+    botMessages.forEach(function (message) {
+      state.messages.push(message);
+      renderBot(message);
+    });
+  }
+
   function audienceOf(payload) {
     var match = /^\/set_audience\{"audience"\s*:\s*"(parent|simple|professional)"\}$/.exec(payload);
     return match ? match[1] : null;
@@ -677,12 +682,8 @@
         applyAudience();
       }
       if (options.showReply !== false) {
-        closeOpenButtonGroups();
         var botMessages = toBotMessages(messages);
-        botMessages.forEach(function (message) {
-          state.messages.push(message);
-          renderBot(message);
-        });
+        showBotMessages(botMessages);
         if (options.feedback !== false && wantsFeedback(botMessages)) {
           showFeedbackPrompt();
         }
