@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import statistics
@@ -152,13 +153,46 @@ def check_held_out(train_path: str = "data/nlu", test_path: str = "tests/nlu") -
     return [e.text for e in load_examples(test_path) if e.text.strip().lower() in train_texts]
 
 
+def data_fingerprint(train_path: str = "data/nlu", test_path: str = "tests/nlu") -> str:
+    """SHA-256 over every (text, intent) pair of the training and held-out data, order-free.
+
+    Two evaluations are comparable only on the same data; a stock measurement is reused only when
+    this fingerprint matches (the stock pipeline takes about an hour to train on 2 cores).
+    """
+    digest = hashlib.sha256()
+    for part, path in (("train", train_path), ("test", test_path)):
+        for example in sorted((e.text, e.intent) for e in load_examples(path)):
+            digest.update(f"{part}\t{example[0]}\t{example[1]}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def load_stock_from_report(path: str, fingerprint: str) -> Evaluation:
+    """The stock evaluation of an earlier report, if it was measured on exactly this data."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    if raw.get("data_fingerprint") != fingerprint or not raw.get("stock"):
+        raise SystemExit(
+            f"{path} is niet gemeten op dezelfde trainings- en testdata; train de standaardpijplijn opnieuw."
+        )
+    stock = dict(raw["stock"])
+    stock["confusions"] = [tuple(c) for c in stock.get("confusions", [])]
+    stock["errors"] = [tuple(e) for e in stock.get("errors", [])]
+    return Evaluation(**stock)
+
+
 def _seconds(value: float | None) -> str:
     return f"{value:.0f} s" if value else "not measured in this run (docs/nlu-tuning.md)"
 
 
-def render_markdown(ours: Evaluation, stock: Evaluation | None, train_count: int) -> str:
+def render_markdown(ours: Evaluation, stock: Evaluation | None, train_count: int,
+                    stock_reused: bool = False, fingerprint: str = "") -> str:
     if stock is None:
         return render_ours_only(ours, train_count)
+    reuse_note = (
+        [" The stock column is taken from an earlier run on exactly the same training and held-out "
+         f"data (data fingerprint `{fingerprint[:12]}` in `reports/nlu.json`; "
+         "`--stock-from-report`): the stock pipeline takes about an hour to train here."]
+        if stock_reused else []
+    )
     lines = [
         "# NLU evaluation: Wegwijzer pipeline vs Rasa's stock pipeline",
         "",
@@ -167,7 +201,7 @@ def render_markdown(ours: Evaluation, stock: Evaluation | None, train_count: int
         f"({ours.examples} examples, none of them in the training data). "
         "A prediction of `nlu_fallback` counts as wrong. Measured on a 2-core machine without GPU; "
         "training times depend on what else ran on it (conditions and earlier runs: "
-        "`docs/nlu-tuning.md`).",
+        "`docs/nlu-tuning.md`)." + "".join(reuse_note),
         "",
         "| | Wegwijzer (`config.yml`) | Rasa stock default |",
         "|---|---|---|",
@@ -236,7 +270,8 @@ def render_ours_only(ours: Evaluation, train_count: int) -> str:
 
 def evaluate_nlu(report_dir: str = "reports", test_path: str = "tests/nlu", skip_stock: bool = False,
                  model: str | None = None, stock_model: str | None = None,
-                 stock_train_seconds: float | None = None) -> tuple[Evaluation, Evaluation | None]:
+                 stock_train_seconds: float | None = None,
+                 stock_report: str | None = None) -> tuple[Evaluation, Evaluation | None]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # A training cache of its own: the NLU-only and stock trainings would otherwise push the
     # assistant's cached components out of Rasa's cache (1 GB, least recently used goes first),
@@ -248,8 +283,10 @@ def evaluate_nlu(report_dir: str = "reports", test_path: str = "tests/nlu", skip
     leaked = check_held_out(test_path=test_path)
     if leaked:
         raise SystemExit(f"Deze testvoorbeelden staan ook in de trainingsdata: {leaked[:10]}")
+    fingerprint = data_fingerprint(test_path=test_path)
+    reused_stock = load_stock_from_report(stock_report, fingerprint) if stock_report else None
     results = []
-    configs = [("wegwijzer", "config.yml")] + ([] if skip_stock else [("stock", stock_config())])
+    configs = [("wegwijzer", "config.yml")] + ([] if skip_stock or reused_stock else [("stock", stock_config())])
     with tempfile.TemporaryDirectory() as output:
         for name, config in configs:
             if model and name == "wegwijzer":
@@ -260,12 +297,13 @@ def evaluate_nlu(report_dir: str = "reports", test_path: str = "tests/nlu", skip
                 continue
             trained, seconds = train_nlu_model(config, output)
             results.append(evaluate_model(trained, test_path, name, config, seconds))
-    ours, stock = results[0], (results[1] if len(results) > 1 else None)
+    ours, stock = results[0], (results[1] if len(results) > 1 else reused_stock)
     Path(report_dir).mkdir(exist_ok=True)
     train_count = len(load_examples("data/nlu"))
-    Path(report_dir, "nlu.md").write_text(render_markdown(ours, stock, train_count), encoding="utf-8")
+    Path(report_dir, "nlu.md").write_text(render_markdown(ours, stock, train_count, bool(reused_stock), fingerprint), encoding="utf-8")
     Path(report_dir, "nlu.json").write_text(
-        json.dumps({"wegwijzer": asdict(ours), "stock": asdict(stock) if stock else None},
+        json.dumps({"data_fingerprint": fingerprint, "wegwijzer": asdict(ours),
+                    "stock": asdict(stock) if stock else None, "stock_reused": bool(reused_stock)},
                    indent=1, ensure_ascii=False),
         encoding="utf-8",
     )
@@ -274,7 +312,8 @@ def evaluate_nlu(report_dir: str = "reports", test_path: str = "tests/nlu", skip
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     ours, stock = evaluate_nlu(args.report_dir, skip_stock=args.skip_stock, model=args.model,
-                               stock_model=args.stock_model, stock_train_seconds=args.stock_train_seconds)
+                               stock_model=args.stock_model, stock_train_seconds=args.stock_train_seconds,
+                               stock_report=args.stock_from_report)
     stock_text = f"stock {stock.macro_f1:.3f}" if stock else "stock niet gemeten"
     print(f"macro-F1 Wegwijzer {ours.macro_f1:.3f}, {stock_text}; rapport: {args.report_dir}/nlu.md")
 
@@ -292,4 +331,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="een al getraind model van de standaardpijplijn evalueren (bijvoorbeeld apart getraind)")
     nlu.add_argument("--stock-train-seconds", type=float, default=None,
                      help="gemeten trainingstijd van dat model, voor het rapport")
+    nlu.add_argument("--stock-from-report", default=None, metavar="NLU_JSON",
+                     help="de meting van de standaardpijplijn uit een eerder nlu.json overnemen; "
+                          "alleen als die op precies dezelfde data is gedaan")
     nlu.set_defaults(func=cmd_evaluate)
