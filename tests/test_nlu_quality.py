@@ -1,7 +1,7 @@
 """NLU quality on the held-out set (tests/nlu/, never used for training)."""
 from bot.evaluation import check_held_out, evaluate_model
 
-MIN_MACRO_F1 = 0.84  # measured 0.864 (reports/nlu.md); the gate catches a broken pipeline or data
+MIN_MACRO_F1 = 0.90  # the goal of issue 3; measured 0.911 (reports/nlu.md, docs/nlu-tuning.md)
 
 
 def test_held_out_examples_are_not_in_the_training_data():
