@@ -514,7 +514,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--stock-dir", type=Path, default=None,
                         help="reuse this `rasa init` directory (trained there) instead of a new temp dir")
     parser.add_argument("--output", type=Path, default=OUT)
+    parser.add_argument("--render-only", action="store_true",
+                        help="measure nothing: rewrite results.md from results.json (after editing analysis.md)")
     args = parser.parse_args(argv)
+    if args.render_only:
+        report = json.loads((args.output / "results.json").read_text())
+        (args.output / "results.md").write_text(markdown(report))
+        print(f"Written: {args.output / 'results.md'} (from results.json)")
+        return 0
 
     sys.path.insert(0, str(ROOT))
     from bot.cli import latest_model
