@@ -31,6 +31,9 @@ with ``host=<url>, domain=<domain>, event_broker=<broker>`` plus every other key
       username: ${POSTGRES_USER}
       password: ${POSTGRES_PASSWORD}
 
+Rasa wraps the configured store in ``FailSafeTrackerStore``; its in-memory fallback (used while
+the database is down) redacts too (see the end of this module).
+
 Conversations stored before this store was configured are not rewritten.
 """
 from __future__ import annotations
@@ -38,7 +41,12 @@ from __future__ import annotations
 from typing import Any, Optional, Text
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+from rasa.core.tracker_store import (
+    FailSafeTrackerStore,
+    InMemoryTrackerStore,
+    SQLTrackerStore,
+    TrackerStore,
+)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -181,3 +189,20 @@ class RedactingSQLTrackerStore(RedactionMixin, SQLTrackerStore):
         self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
+
+
+def _redacting_fallback_tracker_store(self: FailSafeTrackerStore) -> TrackerStore:
+    """The store Rasa falls back to when the real one fails (database down): redacting too.
+
+    Rasa wraps every configured store in ``FailSafeTrackerStore``, whose fallback is a plain
+    ``InMemoryTrackerStore``: during an outage it would keep the unredacted conversations in
+    memory. Same lazy creation as Rasa's property, with :class:`RedactingInMemoryTrackerStore`.
+    """
+    if not self._fallback_tracker_store:  # noqa: SLF001 - Rasa's own attribute, set in __init__
+        self._fallback_tracker_store = RedactingInMemoryTrackerStore(  # noqa: SLF001
+            self.domain, self.event_broker
+        )
+    return self._fallback_tracker_store  # noqa: SLF001
+
+
+FailSafeTrackerStore.fallback_tracker_store = property(_redacting_fallback_tracker_store)

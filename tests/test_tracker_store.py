@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.tracker_store import TrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, TrackerStore
 from rasa.core.utils import AvailableEndpoints
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
@@ -245,3 +245,31 @@ def test_the_sql_store_keeps_no_birth_date_on_postgresql(pg_database_url):  # no
         with engine.begin() as connection:
             connection.execute(sa.text("DELETE FROM events"))
         engine.dispose()
+
+
+# --- while the database is down ------------------------------------------------------------------
+
+
+class _UnreachableStore(InMemoryTrackerStore):
+    """A store whose database is gone: every save and retrieve fails, as SQLAlchemy would."""
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        raise sa.exc.OperationalError("INSERT INTO events", {}, ConnectionRefusedError("database down"))
+
+    async def retrieve(self, sender_id: str):
+        raise sa.exc.OperationalError("SELECT", {}, ConnectionRefusedError("database down"))
+
+
+@pytest.mark.parametrize("birth", BIRTH_FORMS)
+def test_the_fallback_store_during_an_outage_keeps_no_birth_date(birth):
+    store = FailSafeTrackerStore(_UnreachableStore(DOMAIN))
+
+    async def run():
+        live = await converse(store, "down-1", birth)
+        return live, store.fallback_tracker_store.store["down-1"]
+
+    live, raw = asyncio.run(run())
+    assert f"hij is geboren op {birth}" == live.latest_message.text, "the live turn is intact"
+    assert_no_birth_date([raw])
+    assert REDACTION in raw
+    assert "dinsdag 1 december 2026" in raw
