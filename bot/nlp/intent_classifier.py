@@ -10,25 +10,22 @@ data (docs/nlu-tuning.md):
   in almost every intent, weigh less than the words that tell the topics apart;
 - a weaker regularisation (C in the hundreds), because normalised rows have small values.
 
-Everything else is inherited: the same features, balanced class weights, the intent ranking,
-and persistence with skops (a safe format: only scikit-learn and numpy types are loaded).
+Everything else is inherited (required featurizers, `create`, training, the intent ranking,
+balanced class weights), and the model is saved with skops (a safe format: `load` below accepts
+only scikit-learn and numpy types).
 """
 from __future__ import annotations
 
-import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, Text
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.nlu.featurizers.featurizer import Featurizer
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-
-logger = logging.getLogger(__name__)
 
 # The only type in the saved pipeline that skops does not trust by default: the fitted
 # TfidfTransformer keeps its idf weights as a sparse diagonal matrix.
@@ -61,10 +58,6 @@ def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
 class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
     """`LogisticRegressionClassifier` on TF-IDF-weighted features with a configurable C."""
 
-    @classmethod
-    def required_components(cls) -> List[Any]:
-        return [Featurizer]
-
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
@@ -84,16 +77,6 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
     ) -> None:
         super().__init__(config, name, model_storage, resource)
         self.clf = build_pipeline(self.config)
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "TfidfLogisticRegressionClassifier":
-        return cls(config, execution_context.node_name, model_storage, resource)
 
     @classmethod
     def load(
