@@ -46,7 +46,14 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from actions.common import audience_of, latest_text
 from bot import case_status, dates
 from bot.cases.db import get_engine
-from bot.cases.repository import LockState, LookupResult, is_locked, lookup_case
+from bot.cases.repository import (
+    LockState,
+    LookupResult,
+    consume_verification,
+    is_locked,
+    lookup_case,
+)
+from bot.sealed_slots import seal, unseal
 from bot.cases.vocab import (
     CASE_NUMBER_MAX_LENGTH,
     CASE_NUMBER_MIN_LENGTH,
@@ -66,6 +73,12 @@ CHECKED = "checked"
 #: them, so that "Voorbeeldbrief bezwaar" has the decision date and the addressee.
 DECISION_DATE = "decision_date"
 DECISION_MAKER = "decision_maker"
+
+#: The metadata key in which the chat channel passes the requester's address (for the per-client
+#: lookup limit); the tracker store never keeps it.
+CLIENT_ADDRESS_KEY = "client_address"
+#: Tells the widget not to keep the bot messages of this reply in the browser (docs/widget.md).
+PRIVATE_REPLY = {"wegwijzer_private": "reply"}
 
 #: Longer answers are not read at all (a case number is at most 32 characters).
 MAX_ANSWER_CHARS = 300
@@ -146,6 +159,18 @@ def find_case_number(text: str) -> Optional[str]:
         if number is not None:
             return number
     return None
+
+
+def client_of(tracker: Tracker) -> Optional[str]:
+    """The requester's address as the chat channel passed it, or None."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    value = metadata.get(CLIENT_ADDRESS_KEY) if isinstance(metadata, dict) else None
+    return value[:64] if isinstance(value, str) and value else None
+
+
+def case_number_slot(tracker: Tracker) -> Optional[str]:
+    """The case number the form holds (sealed in the slot, bot/sealed_slots.py), or None."""
+    return normalise_case_number(unseal(tracker.get_slot(CASE_NUMBER)))
 
 
 def find_birth_date(text: str, today: Optional[date] = None) -> Optional[date]:
@@ -261,12 +286,24 @@ def end_form() -> Dict[Text, Any]:
 # --- the store, off the event loop -------------------------------------------------------------
 
 
-async def check_lock(conversation_id: str, case_number: Optional[str] = None) -> LockState:
-    return await asyncio.to_thread(is_locked, get_engine(), conversation_id, case_number)
+async def check_lock(
+    conversation_id: str, case_number: Optional[str] = None, client: Optional[str] = None
+) -> LockState:
+    return await asyncio.to_thread(
+        is_locked, get_engine(), conversation_id, case_number, client_id=client
+    )
 
 
-async def run_lookup(case_number: str, birth_date: date, conversation_id: str) -> LookupResult:
-    return await asyncio.to_thread(lookup_case, get_engine(), case_number, birth_date, conversation_id)
+async def run_lookup(
+    case_number: str, birth_date: date, conversation_id: str, client: Optional[str] = None
+) -> LookupResult:
+    return await asyncio.to_thread(
+        lookup_case, get_engine(), case_number, birth_date, conversation_id, client_id=client
+    )
+
+
+async def take_verification(conversation_id: str, case_number: str) -> bool:
+    return await asyncio.to_thread(consume_verification, get_engine(), conversation_id, case_number)
 
 
 async def read_case(case_number: str) -> Optional[case_status.CaseView]:
@@ -298,7 +335,7 @@ class ValidateCaseLookupForm(FormValidationAction):
             return [SlotSet(slot, value) for slot, value in end_form().items()]
         if activating:
             try:
-                state = await check_lock(tracker.sender_id)
+                state = await check_lock(tracker.sender_id, client=client_of(tracker))
             except Exception as error:  # noqa: BLE001 - any store failure: a Dutch message
                 return [SlotSet(s, v) for s, v in _store_failed(dispatcher, error).items()]
             if state.locked:
@@ -328,6 +365,8 @@ class ValidateCaseLookupForm(FormValidationAction):
         requested = tracker.get_slot(REQUESTED_SLOT)
         number = find_case_number(text)
         if requested == BIRTH_DATE:
+            # A new case number replaces the old one, but nothing date-shaped ("09052011",
+            # "9-mei-2011") is ever taken for one while the bot asks the birth date.
             if number is not None and find_birth_date(text) is None and not looks_like_date(text):
                 return {CASE_NUMBER: number}
             return {}
@@ -363,13 +402,13 @@ class ValidateCaseLookupForm(FormValidationAction):
             dispatcher.utter_message(response="utter_case_number_invalid")
             return {CASE_NUMBER: None}
         try:
-            state = await check_lock(tracker.sender_id, number)
+            state = await check_lock(tracker.sender_id, number, client_of(tracker))
         except Exception as error:  # noqa: BLE001
             return _store_failed(dispatcher, error)
         if state.locked:
             utter_locked(dispatcher, state.locked_until)
             return end_form()
-        return {CASE_NUMBER: number}
+        return {CASE_NUMBER: seal(number)}
 
     # -- birth date ---------------------------------------------------------------------------
 
@@ -415,15 +454,15 @@ class ValidateCaseLookupForm(FormValidationAction):
         except ValueError:
             dispatcher.utter_message(response="utter_birth_date_invalid")
             return {BIRTH_DATE: None}
-        number = normalise_case_number(tracker.get_slot(CASE_NUMBER))
+        number = case_number_slot(tracker)
         if number is None:
             return {BIRTH_DATE: None, CASE_NUMBER: None}
         try:
-            result = await run_lookup(number, birth, tracker.sender_id)
+            result = await run_lookup(number, birth, tracker.sender_id, client_of(tracker))
         except Exception as error:  # noqa: BLE001
             return _store_failed(dispatcher, error)
         if result.found and result.case is not None:
-            return {BIRTH_DATE: CHECKED, VERIFIED: result.case.case_number}
+            return {BIRTH_DATE: CHECKED, VERIFIED: seal(result.case.case_number)}
         if result.locked or result.locked_until is not None:
             utter_locked(dispatcher, result.locked_until)
             return end_form()
@@ -442,7 +481,10 @@ def clear_lookup() -> List[EventType]:
 class ActionShowCaseStatus(Action):
     """After ``case_lookup_form``: the verified case explained in the user's audience.
 
-    Nothing is said when no case was verified (the form was left, or lookups are locked).
+    Nothing is said when no case was verified (the form was left, or lookups are locked). The
+    slots are only a pointer: the case is shown when the case store holds a fresh, unused
+    verification of a successful lookup in *this* conversation for *this* case
+    (``consume_verification``), so a caller that forges the slots gets nothing.
     After a refusal it also fills the refusal conversation's ``decision_date`` and
     ``decision_maker``, so the bezwaar letter (``/ask_bezwaar_letter``) has the right dates.
     """
@@ -453,18 +495,26 @@ class ActionShowCaseStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        number = tracker.get_slot(VERIFIED)
+        number = normalise_case_number(unseal(tracker.get_slot(VERIFIED)))
         if not number or tracker.get_slot(BIRTH_DATE) != CHECKED:
             return clear_lookup()
         try:
-            case = await read_case(str(number))
+            if not await take_verification(tracker.sender_id, number):
+                logger.warning("case status asked without a verified lookup in this conversation")
+                return clear_lookup()
+            case = await read_case(number)
         except Exception as error:  # noqa: BLE001
             _store_failed(dispatcher, error)
             return clear_lookup()
         if case is None:
             dispatcher.utter_message(response="utter_case_lookup_unavailable")
             return clear_lookup()
-        answer = case_status.status_answer(case, audience_of(tracker), dates.today())
+        try:
+            answer = case_status.status_answer(case, audience_of(tracker), dates.today())
+        except Exception as error:  # noqa: BLE001 - e.g. a broken municipality file: say so in Dutch
+            _store_failed(dispatcher, error)
+            return clear_lookup()
+        dispatcher.utter_message(json_message=PRIVATE_REPLY)
         for message in answer.messages:
             dispatcher.utter_message(text=message.text, buttons=list(message.buttons))
         events = clear_lookup()

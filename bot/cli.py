@@ -73,9 +73,17 @@ def _wait_for(url: str, seconds: float, process: subprocess.Popen | None = None)
     return False
 
 
-def start_action_server(port: int) -> subprocess.Popen:
+def start_action_server(port: int, host: str = "127.0.0.1", quiet: bool = False) -> subprocess.Popen:
+    """Start rasa-sdk's action server with our actions, bound to ``host`` (loopback by default).
+
+    rasa-sdk binds every interface unless SANIC_HOST says otherwise; the shared secret
+    (``WEGWIJZER_ACTION_TOKEN``) must already be in the environment (bot/action_server.py).
+    """
     command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
-    process = subprocess.Popen(command, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if quiet:  # `wegwijzer serve` prints one address, the page's; not the action server's
+        command.append("--quiet")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "SANIC_HOST": host}
+    process = subprocess.Popen(command, env=env)
     if not _wait_for(f"http://127.0.0.1:{port}/health", 60, process):
         process.terminate()
         raise SystemExit(f"De action server op poort {port} start niet.")
@@ -93,18 +101,30 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     from bot.web.server import create_app
 
+    from bot.action_server import TOKEN_ENV, configured_token, new_token, token_problem
+
     configure_logging_and_warnings(logging.INFO if args.verbose else logging.WARNING)
-    action_server = None if args.no_actions else start_action_server(args.action_port)
+    # One shared secret between this Rasa server and its action server: the configured one, or a
+    # new one for this run (nobody else needs to know it).
+    token = configured_token()
+    if token is None and not args.no_actions:
+        token = os.environ[TOKEN_ENV] = new_token()
+    problem = token_problem(token)
+    if problem:
+        raise SystemExit(f"Wegwijzer start niet: {problem}")
+    action_server = (None if args.no_actions
+                     else start_action_server(args.action_port, quiet=not args.verbose))
     address = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}:{args.port}"
 
     def ready() -> None:
-        print(f"Wegwijzer draait op {address}  (chat: {address}/webhooks/rest/webhook)", flush=True)
+        print(f"Wegwijzer draait op {address}", flush=True)
 
     app = create_app(
         model,
         endpoints_file=args.endpoints,
         credentials_file=args.credentials,
         action_url=None if args.no_actions else f"http://127.0.0.1:{args.action_port}/webhook",
+        action_token=token,
         cors=args.cors or None,
         on_ready=ready,
     )

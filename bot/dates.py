@@ -49,8 +49,13 @@ LANGUAGES = ["nl"]
 
 #: At most this much of a message is scanned for explicit dates.
 MAX_SCAN_CHARS = 5_000
-#: At most this much of a message is given to dateparser's free-text search.
-MAX_SEARCH_CHARS = 300
+#: At most this much of a message is given to dateparser's free-text search: its cost grows fast
+#: with the length (about a second of CPU for 300 characters of "1 1 1 ..."), and it runs on every
+#: message of a date question. A longer message is searched only in a window around the first
+#: word that can start a relative date ("gisteren", "dinsdag", "geleden", ...).
+MAX_SEARCH_CHARS = 80
+#: Half the width of that window.
+SEARCH_WINDOW_CHARS = 40
 #: Oldest birth year accepted by :func:`parse_birth_date`.
 MIN_BIRTH_YEAR = 1900
 
@@ -87,6 +92,57 @@ _DATE_RE = re.compile(
     rf"|{_START}(?P<iyear>\d{{4}})-(?P<imonth>{_MONTH_NUM})-(?P<iday>{_DAY}){_END}",
     re.IGNORECASE,
 )
+# Other ways people type a birth date at the form's question: "2011/05/09", "9 5 2011",
+# "09 05 2011", "2011 05 09", "09052011", "20110509", "9-mei-2011", "9 mei, 2011", "mei 9, 2011",
+# "9 May 2011", "9 mei '11". Read without dateparser (every part is explicit); also used to find
+# what to redact from stored messages.
+_MONTH_NUMBERS: dict[str, int] = {}
+for _locale in (LOCALE, "en"):
+    for _width in ("wide", "abbreviated"):
+        for _number, _name in get_month_names(_width, locale=_locale).items():
+            _MONTH_NUMBERS.setdefault(str(_name).rstrip(".").lower(), _number)
+_MONTH_NUMBERS.setdefault("sept", 9)
+_ANY_MONTH_ALT = "|".join(re.escape(name) for name in sorted(_MONTH_NUMBERS, key=len, reverse=True))
+_BIRTH_EXTRA_RE = re.compile(
+    rf"(?<![\w/.-])(?:"
+    rf"(?P<d1>\d{{1,2}})[ ./-]{{1,3}}(?P<m1>\d{{1,2}})[ ./-]{{1,3}}(?P<y1>\d{{4}})"
+    rf"|(?P<y2>\d{{4}})[ ./-]{{1,3}}(?P<m2>\d{{1,2}})[ ./-]{{1,3}}(?P<d2>\d{{1,2}})"
+    rf"|(?P<compact>\d{{8}})"
+    rf"|(?P<d3>\d{{1,2}})(?:ste|de|e|th|st|nd|rd)?[ .,-]{{1,3}}(?P<m3>{_ANY_MONTH_ALT})\.?"
+    rf"[ .,-]{{1,3}}(?P<y3>\d{{4}}|'\d{{2}})"
+    rf"|(?P<m4>{_ANY_MONTH_ALT})\.?[ -](?P<d4>\d{{1,2}})(?:ste|de|e|th|st|nd|rd)?,?[ -](?P<y4>\d{{4}})"
+    rf")(?![\w/-])",
+    re.IGNORECASE,
+)
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _extra_birth_date(match: re.Match[str], today: date) -> date | None:
+    """The date of a :data:`_BIRTH_EXTRA_RE` match, or None when it names no real day."""
+    g = match.groupdict()
+    if g["y1"]:
+        return _safe_date(int(g["y1"]), int(g["m1"]), int(g["d1"]))
+    if g["y2"]:
+        return _safe_date(int(g["y2"]), int(g["m2"]), int(g["d2"]))
+    if g["compact"]:
+        digits = g["compact"]
+        day_first = _safe_date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
+        year_first = _safe_date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        plausible = [d for d in (day_first, year_first) if d and MIN_BIRTH_YEAR <= d.year <= today.year]
+        return plausible[0] if len(plausible) == 1 else None
+    if g["m3"]:
+        if g["y3"].startswith("'"):  # "9 mei '11": 1911 or 2011? Found (to redact), never read
+            return None
+        return _safe_date(int(g["y3"]), _MONTH_NUMBERS[g["m3"].lower()], int(g["d3"]))
+    return _safe_date(int(g["y4"]), _MONTH_NUMBERS[g["m4"].lower()], int(g["d4"]))
+
+
 _LAST_NEXT_WEEK_RE = re.compile(
     rf"(?<!\w)(?P<week>vorige|volgende)\s+week\s+(?P<day>{_WEEKDAY_ALT})(?!\w)"
     rf"|(?<!\w)(?P<day2>{_WEEKDAY_ALT})\s+(?:van\s+)?(?P<week2>vorige|volgende)\s+week(?!\w)",
@@ -198,11 +254,31 @@ def _is_day_phrase(snippet: str) -> bool:
     return _PERIOD_PARSER.get_date_data(snippet).period == "day"
 
 
+_RELATIVE_WORD_RE = re.compile(
+    rf"(?<!\w)(?:{_WEEKDAY_ALT}|gisteren|eergisteren|vandaag|morgen|overmorgen|geleden|vorige"
+    r"|afgelopen|vorig|volgende|komende|vanochtend|vanmorgen|vanmiddag|gister)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _search_slice(text: str) -> str:
+    """What dateparser's free-text search gets: a short text whole, else a window or nothing."""
+    if len(text) <= MAX_SEARCH_CHARS:
+        return text
+    match = _RELATIVE_WORD_RE.search(text)
+    if match is None:
+        return ""
+    start = max(0, match.start() - SEARCH_WINDOW_CHARS)
+    return text[start : match.end() + SEARCH_WINDOW_CHARS]
+
+
 def _relative_date(text: str, today: date, prefer: str) -> date | None:
     found = _last_or_next_week_day(text, today)
     if found is not None:
         return found
-    cleaned = _TAG_RE.sub(" ", text)[:MAX_SEARCH_CHARS]
+    cleaned = _search_slice(_TAG_RE.sub(" ", text[:MAX_SCAN_CHARS]))
+    if not cleaned:
+        return None
     settings = dict(
         _BASE_SETTINGS, RELATIVE_BASE=_base_datetime(today), PREFER_DATES_FROM=prefer
     )
@@ -240,22 +316,26 @@ def parse_date(text: str, today: date | None = None, prefer: str = "past") -> da
 def parse_birth_date(text: str, *, today: date | None = None) -> date | None:
     """A birth date typed in a form ("9 mei 2011", "09-05-2011", "2011-05-09"), or None.
 
-    Strict: the whole input must be one date with a four-digit year; impossible
+    Also "2011/05/09", "9 5 2011", "09052011", "20110509", "9-mei-2011", "mei 9, 2011",
+    "9 May 2011" and "9 mei '11". Strict: the whole input must be one date with its year; impossible
     dates, dates after ``today`` and years before 1900 are rejected.
     """
     if not isinstance(text, str):
         return None
-    match = _DATE_RE.fullmatch(text.strip()[:40])
-    if match is None:
-        return None
-    year = match.group("tyear") or match.group("nyear") or match.group("iyear")
-    if year is None or len(year) != 4:
-        return None
     today = today or date.today()
-    try:
-        found = _date_from_match(match, today, "past")
-    except Exception:
-        return None
+    answer = text.strip()[:40]
+    match = _DATE_RE.fullmatch(answer)
+    if match is None:
+        extra = _BIRTH_EXTRA_RE.fullmatch(answer)
+        found = _extra_birth_date(extra, today) if extra is not None else None
+    else:
+        year = match.group("tyear") or match.group("nyear") or match.group("iyear")
+        if year is None or len(year) != 4:
+            return None
+        try:
+            found = _date_from_match(match, today, "past")
+        except Exception:
+            return None
     if found is None or found.year < MIN_BIRTH_YEAR or found > today:
         return None
     return found
@@ -265,11 +345,29 @@ def find_birth_date_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character spans of everything in ``text`` that looks like a date.
 
     Used to redact birth dates from stored messages, so it errs on the side of
-    matching: it does not check that the date exists.  The whole text is scanned.
+    matching: it does not check that the date exists (except for eight digits in a row, which
+    count only when they are a real day).  The whole text is scanned.
     """
     if not isinstance(text, str):
         return []
-    return [match.span() for match in _DATE_RE.finditer(text)]
+    scanned = text
+    spans = [match.span() for match in _DATE_RE.finditer(scanned)]
+    today_ = date.today()
+    for match in _BIRTH_EXTRA_RE.finditer(scanned):
+        if match.group("compact") and _extra_birth_date(match, today_) is None:
+            continue
+        spans.append(match.span())
+    return _merge_spans(spans)
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def format_date(d: date) -> str:

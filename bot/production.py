@@ -58,6 +58,8 @@ REQUIRED_ENV: dict[str, str] = {
     "REDIS_HOST": "host van Redis (vergrendeling van gesprekken)",
     "REDIS_PORT": "poort van Redis, meestal 6379",
     "ACTION_SERVER_URL": "adres van de action server, bijvoorbeeld http://acties:5055/webhook",
+    "WEGWIJZER_ACTION_TOKEN": "geheim dat de Rasa-server meestuurt naar de action server "
+                              "(minstens 32 tekens; hetzelfde voor beide)",
 }
 #: Variables that may be empty (all others must have a value).
 MAY_BE_EMPTY = {"POSTGRES_PASSWORD"}
@@ -69,6 +71,8 @@ OPTIONAL_ENV_DEFAULTS: dict[str, str] = {
     "POSTGRES_SSLMODE": "prefer",
 }
 CASES_ENV = "WEGWIJZER_DATABASE_URL"
+#: The operator API's token or JWT secret gives access to every conversation: at least this long.
+MIN_API_SECRET_LENGTH = 32
 SSLMODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
 
@@ -97,6 +101,14 @@ def environment_problems(env: Mapping[str, str]) -> list[str]:
     url = (env.get("ACTION_SERVER_URL") or "").strip()
     if url and not re.match(r"^https?://[^/\s]+", url):
         problems.append(f"ACTION_SERVER_URL moet beginnen met http:// of https://, niet '{url}'")
+    from bot.action_server import MIN_TOKEN_LENGTH, TOKEN_ENV
+
+    token = (env.get(TOKEN_ENV) or "").strip()
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        problems.append(f"{TOKEN_ENV} is te kort: gebruik minstens {MIN_TOKEN_LENGTH} tekens")
+    if (env.get("LOG_LEVEL") or "").strip().upper() == "DEBUG":
+        problems.append("LOG_LEVEL=DEBUG mag niet in productie: Rasa schrijft dan elk bericht "
+                        "van een gebruiker in het log")
     prefix = env.get("REDIS_KEY_PREFIX")
     if prefix and not prefix.isalnum():
         problems.append("REDIS_KEY_PREFIX mag alleen letters en cijfers bevatten")
@@ -287,7 +299,12 @@ def extend_serve(serve: argparse.ArgumentParser) -> None:
 def cmd_actions(args: argparse.Namespace) -> None:
     from bot.cli import _quiet_tensorflow, start_action_server
 
+    from bot.action_server import configured_token, token_problem
+
     _quiet_tensorflow()
+    problem = token_problem(configured_token())
+    if problem:
+        raise ProductionConfigError(f"De action server start niet: {problem}")
     if args.production and not os.environ.get(CASES_ENV, "").strip():
         raise ProductionConfigError(
             f"De action server start niet in productie: {CASES_ENV} ontbreekt (de database met "
@@ -295,8 +312,7 @@ def cmd_actions(args: argparse.Namespace) -> None:
         )
     if args.host not in ("127.0.0.1", "0.0.0.0"):
         raise SystemExit("--host kan 127.0.0.1 (alleen deze machine) of 0.0.0.0 (alle adressen) zijn.")
-    os.environ["SANIC_HOST"] = args.host  # rasa_sdk reads it (its own default is 0.0.0.0)
-    process = start_action_server(args.port)
+    process = start_action_server(args.port, host=args.host)
     print(f"Action server draait op http://{args.host}:{args.port}/webhook", flush=True)
     _wait_forwarding_signals(process)
 
@@ -328,8 +344,13 @@ def cmd_api(args: argparse.Namespace) -> None:
             "De Rasa-API start alleen met een toegangssleutel: geef --auth-token (of zet "
             "RASA_AUTH_TOKEN) of --jwt-secret (of RASA_JWT_SECRET)."
         )
-    if token and len(token) < 16:
-        raise ProductionConfigError("Het --auth-token is te kort: gebruik minstens 16 tekens.")
+    # Whoever holds the token can read every conversation: a long random secret, never a word.
+    if token and len(token) < MIN_API_SECRET_LENGTH:
+        raise ProductionConfigError(
+            f"Het --auth-token is te kort: gebruik minstens {MIN_API_SECRET_LENGTH} tekens.")
+    if jwt_secret and len(jwt_secret) < MIN_API_SECRET_LENGTH:
+        raise ProductionConfigError(
+            f"Het --jwt-secret is te kort: gebruik minstens {MIN_API_SECRET_LENGTH} tekens.")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"Let op: de Rasa-API luistert op {args.host}, niet alleen op deze machine.", file=sys.stderr)
     endpoints_file = args.endpoints

@@ -15,6 +15,15 @@ import pytest
 
 REQUIRE_SERVICES_ENV = "WEGWIJZER_REQUIRE_SERVICES"
 
+#: The shared secret between Rasa and the action server for this test run (bot/action_server.py):
+#: random per run, in the environment before any test reads endpoints.yml or starts a server, so
+#: the tests that must call the action server as Rasa does can, and a forged call without it fails.
+ACTION_TOKEN_ENV = "WEGWIJZER_ACTION_TOKEN"
+if len(os.environ.get(ACTION_TOKEN_ENV, "")) < 32:
+    import secrets as _secrets
+
+    os.environ[ACTION_TOKEN_ENV] = _secrets.token_urlsafe(32)
+
 
 def services_required() -> bool:
     """True when missing services must fail the run (``WEGWIJZER_REQUIRE_SERVICES=1``)."""

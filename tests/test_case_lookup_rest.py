@@ -25,9 +25,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.action_server import TOKEN_ENV, TOKEN_HEADER
 from bot.cases.db import DATABASE_URL_ENV
 from bot.dates import find_birth_date_spans
-from bot.tracker_store import REDACTION
+from bot.tracker_store import CASE_NUMBER_REDACTION, REDACTION
 from tests.support.postgres import create_database, database_url, drop_database, pg_admin_url  # noqa: F401
 from tests.support.servers import (
     ROOT,
@@ -254,7 +255,8 @@ def test_an_agent_with_the_in_memory_store_keeps_no_birth_date(trained_model, tm
                                         tmp_path / "actions.log")
     try:
         endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
-        endpoints.action = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+        endpoints.action = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook",
+                                          headers={TOKEN_HEADER: os.environ[TOKEN_ENV]})
 
         async def run():
             agent = await load_agent(model_path=trained_model, endpoints=endpoints)
@@ -345,9 +347,64 @@ def test_the_sql_tracker_store_on_postgresql_keeps_no_birth_date(pg_served_bot, 
     for form in ("9 mei 2011", "09-05-2011", "2011-05-09"):
         assert form not in everything
     users = [data for kind, data in rows if kind == "user"]
-    assert users[-1]["text"] == f"hij is geboren op {REDACTION}"
-    assert users[-1]["parse_data"]["text"] == f"hij is geboren op {REDACTION}"
+    assert users[-1]["text"] == REDACTION
+    assert users[-1]["parse_data"]["text"] == REDACTION
+    assert "DEMO-1005" not in everything, "the case number is not kept in clear either"
     assert all(find_birth_date_spans(u["text"]) == [] for u in users)
     slots = {(d["name"], json.dumps(d["value"])) for k, d in rows if k == "slot"}
     assert ("birth_date", '"checked"') in slots
     assert all(v in ("null", '"checked"') for name, v in slots if name == "birth_date")
+
+
+#: Ways people type a birth date (the first twelve are read and looked up, the rest are asked
+#: again); none of them may stay in the tracker store, and neither may the case number.
+TYPED_BIRTH_DATES = [
+    "2011/05/09", "9 5 2011", "09 05 2011", "2011 05 09", "mei 9, 2011", "9 May 2011",
+    "9 mei, 2011", "9 mei '11", "9-mei-2011", "09052011", "20110509", "geboren op 9.5.2011",
+    "negen mei 2011", "geboren in 2011 op 9 mei", "de 9e van de 5e, 2011",
+]
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+@pytest.mark.parametrize("typed", TYPED_BIRTH_DATES)
+def test_no_typed_form_of_the_birth_date_stays_in_postgresql(pg_served_bot, typed):
+    sender = f"pg-{uuid.uuid4().hex[:12]}"
+    pg_served_bot.say("hoe staat het met mijn aanvraag DEMO-1005?", sender)
+    reply = texts(pg_served_bot.say(typed, sender))
+    rows = stored_events(pg_served_bot.tracker_url, sender)
+    everything = json.dumps([data for _, data in rows], ensure_ascii=False)
+    assert typed not in everything
+    # What the user typed and what the slots hold (numbers such as timestamps left out; a
+    # sealed value is ciphertext): no year, no run of digits of the date.
+    typed_or_kept = " ".join(
+        value for kind, data in rows if kind in ("user", "slot")
+        for value in _strings(data) if not value.startswith("sealed:")
+    )
+    for part in re.findall(r"\d{4,}", typed):  # 2011, 09052011, 20110509
+        assert part not in typed_or_kept, (part, typed_or_kept)
+    assert "DEMO-1005" not in everything and "demo-1005" not in everything.lower()
+    users = [data for kind, data in rows if kind == "user"]
+    assert [u["text"] for u in users] == [CASE_NUMBER_REDACTION, REDACTION]
+    assert all(u["parse_data"]["entities"] == [] for u in users)
+    if "Sanne Voorbeeld" not in reply:  # not read: the bot asks again, the case is not shown
+        assert ASKS_BIRTH in reply or "datum" in reply, reply
+
+
+def test_a_date_shaped_answer_is_never_taken_for_a_new_case_number(pg_served_bot):
+    sender = f"pg-{uuid.uuid4().hex[:12]}"
+    pg_served_bot.say("hoe staat het met mijn aanvraag?", sender)
+    pg_served_bot.say("DEMO-1005", sender)
+    reply = texts(pg_served_bot.say("09052011", sender))
+    assert "Sanne Voorbeeld" in reply, "read as the birth date, so the case is shown"
+    rows = stored_events(pg_served_bot.tracker_url, sender)
+    slot_values = [d.get("value") for k, d in rows if k == "slot" and d.get("name") == "case_number"]
+    assert all(v is None or str(v).startswith("sealed:") for v in slot_values), slot_values

@@ -18,13 +18,16 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, TrackerStore
 from rasa.core.utils import AvailableEndpoints
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
 from bot.dates import find_birth_date_spans
+from bot.sealed_slots import seal, unseal
 from bot.tracker_store import (
+    CASE_NUMBER_REDACTION,
+    CHECKED_KEY,
     REDACTION,
     RedactingInMemoryTrackerStore,
     RedactingSQLTrackerStore,
@@ -72,16 +75,19 @@ def user(text: str, intent: str = "inform_date") -> UserUttered:
 
 
 def lookup_turns(birth: str) -> list[list]:
-    """The events of a case lookup, turn by turn (Rasa saves the tracker after each turn)."""
+    """The events of a case lookup, turn by turn, as Rasa and our actions write them (Rasa
+    saves the tracker after each turn): the form starts, asks the number, then the date."""
     return [
         [ActionExecuted("action_listen"), user("hoe staat het met mijn aanvraag?", "ask_case_status"),
-         ActionExecuted("case_lookup_form"), BotUttered("Wat is het zaaknummer?"),
+         ActionExecuted("case_lookup_form"), ActiveLoop("case_lookup_form"),
+         SlotSet("requested_slot", "case_number"), BotUttered("Wat is het zaaknummer?"),
          ActionExecuted("action_listen")],
         [user("DEMO-1005", "inform_case_number"), ActionExecuted("case_lookup_form"),
-         SlotSet("case_number", "DEMO-1005"), BotUttered("Wat is de geboortedatum?"),
-         ActionExecuted("action_listen")],
+         SlotSet("case_number", seal("DEMO-1005")), SlotSet("requested_slot", "birth_date"),
+         BotUttered("Wat is de geboortedatum?"), ActionExecuted("action_listen")],
         [user(f"hij is geboren op {birth}"), ActionExecuted("case_lookup_form"),
-         SlotSet("birth_date", "checked"), SlotSet("verified_case_number", "DEMO-1005"),
+         SlotSet("birth_date", "checked"), SlotSet("verified_case_number", seal("DEMO-1005")),
+         ActiveLoop(None), SlotSet("requested_slot", None),
          ActionExecuted("action_show_case_status"),
          BotUttered("Bezwaar maken kan tot en met dinsdag 1 december 2026."),
          ActionExecuted("action_listen")],
@@ -134,15 +140,21 @@ def test_a_user_event_is_redacted_everywhere_and_the_original_is_untouched():
     redacted = redact_event(event)
     assert redacted is not event
     data = json.dumps(redacted.as_dict(), ensure_ascii=False)
-    assert "9 mei 2011" not in data and data.count(REDACTION) >= 4  # text, parse text, entity, meta
+    assert "9 mei 2011" not in data and data.count(REDACTION) >= 3  # text, parse text, entity
+    assert "typed" not in data, "metadata the widget does not send is dropped"
     assert redacted.intent_name == "inform_date" and redacted.timestamp == event.timestamp
     assert event.text == "ik ben geboren op 9 mei 2011"
 
 
-def test_events_without_a_date_are_kept_as_they_are():
-    for event in (user("DEMO-1005", "inform_case_number"), BotUttered("dinsdag 1 december 2026"),
-                  SlotSet("birth_date", "checked"), SlotSet("decision_date", "2026-11-03")):
-        assert redact_event(event) is event
+def test_events_without_a_date_keep_their_text_and_lose_unknown_metadata():
+    event = user("wat is de wlz?", "info_wlz")
+    stored = redact_event(event)
+    assert stored.text == event.text and stored.parse_data["text"] == event.text
+    assert stored.metadata == {CHECKED_KEY: True}, "'typed' is not a key the widget sends"
+    assert redact_event(stored) is stored, "a stored message is not rewritten again"
+    for other in (BotUttered("dinsdag 1 december 2026"), SlotSet("birth_date", "checked"),
+                  SlotSet("decision_date", "2026-11-03")):
+        assert redact_event(other) is other
 
 
 def test_a_date_in_the_birth_date_slot_would_be_redacted_too():
@@ -173,9 +185,12 @@ def test_the_in_memory_store_keeps_no_birth_date(birth):
 
     live, stored, raw = asyncio.run(run())
     assert_no_birth_date([raw, *user_strings(stored)])
-    assert stored.latest_message.text == f"hij is geboren op {REDACTION}"
+    stored_texts = [e.text for e in stored.events if isinstance(e, UserUttered)]
+    assert stored_texts[-1] == REDACTION, "the whole answer to the date question"
+    assert [e.text for e in stored.events if isinstance(e, UserUttered)][1] == CASE_NUMBER_REDACTION
+    assert "DEMO-1005" not in raw, "the case number is sealed in the slots and gone from the text"
     assert stored.get_slot("birth_date") == "checked"
-    assert stored.get_slot("verified_case_number") == "DEMO-1005"
+    assert unseal(stored.get_slot("verified_case_number")) == "DEMO-1005"
     assert len(stored.events) == len(live.events)
     # the bot's own messages (deadlines) stay readable
     assert "dinsdag 1 december 2026" in raw
@@ -228,7 +243,8 @@ def check_sql_store(url: str, birth: str) -> None:
         if kind == "user":
             assert find_birth_date_spans(json.loads(data)["text"]) == []
     assert any(REDACTION in data for _, kind, data in rows if kind == "user")
-    assert stored.latest_message.text == f"hij is geboren op {REDACTION}"
+    assert [e.text for e in stored.events if isinstance(e, UserUttered)][-1] == REDACTION
+    assert not any("DEMO-1005" in data for _, _, data in rows)
     assert stored.get_slot("birth_date") == "checked"
     assert any("dinsdag 1 december 2026" in data for _, kind, data in rows if kind == "bot")
 
@@ -273,3 +289,124 @@ def test_the_fallback_store_during_an_outage_keeps_no_birth_date(birth):
     assert_no_birth_date([raw])
     assert REDACTION in raw
     assert "dinsdag 1 december 2026" in raw
+
+
+# --- by state, not by pattern; metadata; bounded conversations --------------------------------------
+
+#: Ways of typing a birth date that no date pattern needs to know: the state decides.
+ODD_FORMS = ["2011/05/09", "9 5 2011", "9 May 2011", "negen mei 2011", "09052011",
+             "20110509", "9-mei-2011", "geboren in 2011 op 9 mei", "de negende, mei elf"]
+
+
+@pytest.mark.parametrize("typed", ODD_FORMS)
+def test_every_answer_to_the_date_question_is_replaced_whole(typed):
+    store = RedactingInMemoryTrackerStore(DOMAIN)
+    turns = lookup_turns("x")
+    turns[2][0] = user(typed)
+
+    async def run():
+        for turn in turns:
+            tracker = await store.retrieve("odd-1") or DialogueStateTracker("odd-1", DOMAIN.slots)
+            for event in turn:
+                tracker.update(event)
+            await store.save(tracker)
+        return store.store["odd-1"]
+
+    raw = asyncio.run(run())
+    assert typed not in raw
+    for digits in ("2011", "09052011", "20110509"):
+        assert digits not in _user_and_slot_text(raw), digits
+
+
+def _user_and_slot_text(raw: str) -> str:
+    """The user texts, parse data and slot values of a serialised tracker (no timestamps)."""
+    events = json.loads(raw)["events"]
+    keep = []
+    for event in events:
+        if event["event"] == "user":
+            keep.append(json.dumps([event["text"], event["parse_data"], event.get("metadata")],
+                                   ensure_ascii=False))
+        elif event["event"] == "slot" and isinstance(event.get("value"), str):
+            if not event["value"].startswith("sealed:"):
+                keep.append(event["value"])
+    return "\n".join(keep)
+
+
+def test_the_message_that_starts_the_lookup_keeps_no_case_number():
+    store = RedactingInMemoryTrackerStore(DOMAIN)
+    tracker = DialogueStateTracker("start-1", DOMAIN.slots)
+    for event in (ActionExecuted("action_listen"),
+                  user("hoe staat het met zaak DEMO-1005?", "ask_case_status"),
+                  ActionExecuted("case_lookup_form"), ActiveLoop("case_lookup_form"),
+                  SlotSet("case_number", seal("DEMO-1005")), SlotSet("requested_slot", "birth_date"),
+                  ActionExecuted("action_listen")):
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    raw = store.store["start-1"]
+    assert "DEMO-1005" not in raw and CASE_NUMBER_REDACTION in raw
+
+
+def test_an_unsealed_case_number_or_a_date_in_the_lookup_slots_is_never_kept():
+    for name in ("case_number", "verified_case_number"):
+        assert redact_event(SlotSet(name, "DEMO-1005")).value == CASE_NUMBER_REDACTION
+        sealed = SlotSet(name, seal("DEMO-1005"))
+        assert redact_event(sealed) is sealed
+    assert redact_event(SlotSet("birth_date", "9 5 2011")).value == REDACTION
+
+
+def test_only_the_widgets_metadata_is_kept_and_never_the_client_address():
+    event = UserUttered("hallo", {"name": "greet", "confidence": 1.0},
+                        metadata={"municipality": "gemeente-voorbeeld", "audience": "simple",
+                                  "client_address": "203.0.113.7", "x" * 10: "y" * 100_000,
+                                  "nested": {"a": [1, 2, {"b": "c"}]}})
+    stored = redact_event(event)
+    assert stored.metadata == {"municipality": "gemeente-voorbeeld", "audience": "simple",
+                               CHECKED_KEY: True}
+    assert "client_address" not in json.dumps(stored.as_dict())
+    session = SlotSet("session_started_metadata", {"client_address": "203.0.113.7",
+                                                    "municipality": "gemeente-voorbeeld"})
+    assert redact_event(session).value == {"municipality": "gemeente-voorbeeld"}
+
+
+def test_a_very_long_conversation_goes_on_in_a_new_session_with_its_slots(monkeypatch):
+    import bot.tracker_store as module
+
+    monkeypatch.setattr(module, "MAX_EVENTS_PER_SESSION", 50)
+    domain = Domain.from_yaml("""
+version: "3.1"
+slots:
+  audience: {type: categorical, values: [parent, simple, professional], mappings: [{type: custom}]}
+""")
+    store = RedactingInMemoryTrackerStore(domain)
+
+    async def run():
+        for turn in range(40):
+            tracker = await store.retrieve("long-1") or DialogueStateTracker("long-1", domain.slots)
+            if turn == 0:
+                tracker.update(SlotSet("audience", "simple"))
+            for event in (user(f"vraag {turn}", "greet"), BotUttered("antwoord"),
+                          ActionExecuted("action_listen")):
+                tracker.update(event)
+            await store.save(tracker)
+        return await store.retrieve("long-1")
+
+    tracker = asyncio.run(run())
+    assert len(json.loads(store.store["long-1"])["events"]) <= 60, "bounded"
+    assert tracker.get_slot("audience") == "simple", "the slots are carried over"
+    assert tracker.latest_message.text == "vraag 39"
+
+
+def test_the_in_memory_store_forgets_old_and_surplus_conversations():
+    store = RedactingInMemoryTrackerStore(DOMAIN, max_conversations=3, ttl_seconds=3600)
+
+    async def save(sender):
+        tracker = DialogueStateTracker(sender, DOMAIN.slots)
+        tracker.update(user("hallo", "greet"))
+        await store.save(tracker)
+
+    for number in range(5):
+        asyncio.run(save(f"c{number}"))
+    assert list(store.store) == ["c2", "c3", "c4"], "at most three, the least recent went first"
+    store._saved_at["c2"] -= 7200  # two hours without a turn
+    assert asyncio.run(store.retrieve("c2")) is None
+    assert "c2" not in store.store and "c3" in store.store
