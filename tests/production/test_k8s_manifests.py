@@ -160,7 +160,8 @@ def test_every_process_gets_the_settings_it_needs_and_secrets_come_from_a_secret
     secret_keys = set(secrets["wegwijzer-secrets"]["stringData"])
     needs = {
         "wegwijzer-rasa": set(REQUIRED_ENV),
-        "wegwijzer-actions": {"WEGWIJZER_DATABASE_URL", "WEGWIJZER_MUNICIPALITIES_DIR"},
+        "wegwijzer-actions": {"WEGWIJZER_DATABASE_URL", "WEGWIJZER_MUNICIPALITIES_DIR",
+                              "WEGWIJZER_ACTION_TOKEN"},
         "wegwijzer-purge": set(REQUIRED_ENV) | {"WEGWIJZER_DATABASE_URL"},
     }
     workloads = {**_by_kind("Deployment"), **_by_kind("CronJob")}
@@ -169,12 +170,29 @@ def test_every_process_gets_the_settings_it_needs_and_secrets_come_from_a_secret
         missing = required - _env_names(container, config_maps, secrets)
         assert not missing, f"{name} lacks {sorted(missing)}"
         for item in container.get("env", []):
-            if "PASSWORD" in item["name"] or item["name"] in ("WEGWIJZER_DATABASE_URL", "POSTGRES_USER"):
+            if "PASSWORD" in item["name"] or item["name"] in (
+                "WEGWIJZER_DATABASE_URL", "POSTGRES_USER", "WEGWIJZER_ACTION_TOKEN"
+            ):
                 ref = item["valueFrom"]["secretKeyRef"]
                 assert ref["name"] == "wegwijzer-secrets" and ref["key"] in secret_keys, item
     for config_map in config_maps.values():
         for key in config_map["data"]:
-            assert "PASSWORD" not in key and "DATABASE_URL" not in key, key
+            assert "PASSWORD" not in key and "DATABASE_URL" not in key and "TOKEN" not in key, key
+
+
+def test_the_action_server_is_never_exposed_and_the_chat_is_bounded():
+    services = _by_kind("Service")
+    assert services["wegwijzer-actions"]["spec"]["type"] == "ClusterIP"
+    ingress = _by_kind("Ingress")["wegwijzer"]
+    backends = {p["backend"]["service"]["name"]
+                for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]}
+    assert "wegwijzer-actions" not in backends
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "16k"
+    assert "nginx.ingress.kubernetes.io/limit-rps" in annotations
+    rasa = _pod_spec(_by_kind("Deployment")["wegwijzer-rasa"])["containers"][0]
+    cors = rasa["args"][rasa["args"].index("--cors") + 1]
+    assert cors.startswith("https://") and "*" not in cors
 
 
 def test_municipality_config_map_holds_valid_municipality_files(tmp_path, monkeypatch):
