@@ -15,6 +15,7 @@ all get it:
 - the body is at most :data:`MAX_REQUEST_BYTES`, and compressed bodies are refused (rasa-sdk
   would inflate them without a size limit). Rasa sends plain JSON unless
   ``COMPRESS_ACTION_SERVER_REQUEST`` is set, which this deployment never does;
+- a broken municipality file (config/municipalities/) stops the start with its name;
 - an action that raises gets a 500 whose body and log line name only the type of the error:
   rasa-sdk's own handler echoes the whole request body (the tracker, with the user's message of
   that turn), which Rasa then writes into its error log.
@@ -70,11 +71,29 @@ def token_matches(given: Optional[str], expected: str) -> bool:
     return hmac.compare_digest((given or "").encode("utf-8"), expected.encode("utf-8"))
 
 
+def check_municipalities() -> None:
+    """Refuse to start when a municipality file is broken.
+
+    Otherwise every answer that needs the municipality (every case status) would fail while the
+    server looks healthy; now the operator sees the file name at once.
+    """
+    from bot import municipalities
+
+    try:
+        municipalities.load_all()
+    except municipalities.MunicipalityConfigError as error:
+        raise SystemExit(
+            f"De action server start niet: het gemeentebestand {error} is niet te lezen "
+            f"(map {municipalities.municipalities_dir()})."
+        ) from error
+
+
 def secure_action_server(app: Any) -> None:
     """Attach the secret check, the size limit and the quiet error handler to a rasa-sdk app."""
     from sanic import response
     from sanic.exceptions import SanicException
 
+    check_municipalities()
     token = configured_token()
     problem = token_problem(token)
     if problem:

@@ -54,6 +54,10 @@ class Municipality:
         return f"{self.name} (voorbeeldgegevens)" if self.example else self.name
 
 
+class MunicipalityConfigError(ValueError):
+    """A municipality file cannot be read; the message names the file and the kind of error."""
+
+
 def municipalities_dir() -> Path:
     return Path(os.environ.get("WEGWIJZER_MUNICIPALITIES_DIR", DEFAULT_DIR))
 
@@ -79,8 +83,11 @@ def _parse(slug: str, raw: dict) -> Municipality:
 def _load(directory: str) -> dict[str, Municipality]:
     found: dict[str, Municipality] = {}
     for path in sorted(Path(directory).glob("*.yml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        found[path.stem] = _parse(path.stem, raw)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            found[path.stem] = _parse(path.stem, raw)
+        except Exception as error:  # an unknown key, a YAML error: name the file, not the values
+            raise MunicipalityConfigError(f"{path.name}: {type(error).__name__}") from error
     return found
 
 

@@ -194,3 +194,20 @@ def test_wegwijzer_actions_does_not_start_without_a_good_secret(tmp_path, token)
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "WEGWIJZER_ACTION_TOKEN" in result.stderr and ("ontbreekt" in result.stderr or "te kort" in result.stderr)
+
+
+def test_a_broken_municipality_file_stops_the_action_server_with_its_name(tmp_path):
+    directory = tmp_path / "municipalities"
+    directory.mkdir()
+    good = (ROOT / "config" / "municipalities" / "gemeente-voorbeeld.yml").read_text(encoding="utf-8")
+    (directory / "gemeente-voorbeeld.yml").write_text(good, encoding="utf-8")
+    (directory / "gemeente-kapot.yml").write_text(
+        "name: Gemeente Kapot\ncontact:\n  fax: 030 000 0000\n", encoding="utf-8")
+    log = tmp_path / "sdk.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(free_port())],
+        cwd=ROOT, env={**os.environ, "WEGWIJZER_MUNICIPALITIES_DIR": str(directory)},
+        stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    assert process.wait(timeout=120) != 0
+    assert "gemeente-kapot.yml" in log.read_text()

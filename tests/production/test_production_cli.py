@@ -15,6 +15,7 @@ FULL_ENV = {
     "POSTGRES_HOST": "db.example", "POSTGRES_PORT": "5432", "POSTGRES_DB": "wegwijzer",
     "POSTGRES_USER": "wegwijzer", "POSTGRES_PASSWORD": "geheim", "REDIS_HOST": "redis.example",
     "REDIS_PORT": "6379", "ACTION_SERVER_URL": "http://acties:5055/webhook",
+    "WEGWIJZER_ACTION_TOKEN": "t" * 40,
 }
 
 
@@ -130,9 +131,27 @@ def test_the_api_needs_a_key(monkeypatch):
     with pytest.raises(SystemExit) as stopped:
         main(["api", "--auth-token", "kort"])
     assert "te kort" in str(stopped.value.code)
+    # 16 characters were enough before; whoever holds the key reads every conversation
+    with pytest.raises(SystemExit) as stopped:
+        main(["api", "--auth-token", "a" * 31])
+    assert "minstens 32 tekens" in str(stopped.value.code)
+    with pytest.raises(SystemExit) as stopped:
+        main(["api", "--jwt-secret", "geheim"])
+    assert "--jwt-secret is te kort" in str(stopped.value.code)
+
+
+def test_production_refuses_a_short_action_secret_and_debug_logging(prod_env):
+    prod_env.setenv("WEGWIJZER_ACTION_TOKEN", "kort")
+    prod_env.setenv("LOG_LEVEL", "DEBUG")
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--production"])
+    message = str(stopped.value.code)
+    assert "WEGWIJZER_ACTION_TOKEN is te kort" in message
+    assert "LOG_LEVEL=DEBUG mag niet in productie" in message
 
 
 def test_the_production_action_server_needs_the_case_database(monkeypatch):
+    monkeypatch.setenv("WEGWIJZER_ACTION_TOKEN", "t" * 40)
     monkeypatch.delenv("WEGWIJZER_DATABASE_URL", raising=False)
     with pytest.raises(SystemExit) as stopped:
         main(["actions", "--production"])
