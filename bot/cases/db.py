@@ -26,6 +26,11 @@ DATABASE_URL_ENV = "WEGWIJZER_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///wegwijzer.db"
 #: How long an SQLite connection waits for a lock held by another process.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: PostgreSQL: a database that accepts no connection, or hangs, fails a lookup within seconds
+#: (the bot answers "even niet beschikbaar") instead of holding a worker for minutes.
+PG_CONNECT_TIMEOUT_SECONDS = 3
+PG_STATEMENT_TIMEOUT_MS = 5000
+PG_POOL_TIMEOUT_SECONDS = 5
 #: Execution option understood by the SQLite ``begin`` hook below:
 #: ``"IMMEDIATE"`` starts the transaction with the write lock taken.
 SQLITE_BEGIN_OPTION = "wegwijzer_sqlite_begin"
@@ -81,8 +86,14 @@ def new_engine(url: str) -> Engine:
         _install_sqlite_hooks(engine)
         return engine
     # PostgreSQL (and anything else): the default QueuePool (5 + 10 overflow per process),
-    # with a liveness check so a restarted database server does not break the next request.
-    return create_engine(url, future=True, pool_pre_ping=True)
+    # with a liveness check so a restarted database server does not break the next request,
+    # and timeouts for connecting, for each statement and for waiting on the pool.
+    connect_args: dict[str, Any] = {}
+    if backend == "postgresql":
+        connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
+                        "options": f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}"}
+    return create_engine(url, future=True, pool_pre_ping=True, pool_timeout=PG_POOL_TIMEOUT_SECONDS,
+                         connect_args=connect_args)
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:

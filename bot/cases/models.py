@@ -38,10 +38,13 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 Base: Any = declarative_base(metadata=metadata)
 
-#: Subject kinds of a lookup attempt.
+#: Subject kinds of a lookup attempt: the conversation, the case number from one client address,
+#: the case number from anywhere, and the client address (see bot/cases/repository.py).
 SUBJECT_CONVERSATION = "conversation"
+SUBJECT_CASE_CLIENT = "case_client"
 SUBJECT_CASE = "case"
-SUBJECT_KINDS = (SUBJECT_CONVERSATION, SUBJECT_CASE)
+SUBJECT_CLIENT = "client"
+SUBJECT_KINDS = (SUBJECT_CONVERSATION, SUBJECT_CASE_CLIENT, SUBJECT_CASE, SUBJECT_CLIENT)
 
 
 def utc_now() -> datetime:
@@ -165,6 +168,25 @@ class LookupAttempt(Base):
     created_at = Column(UTCDateTime, nullable=False, default=utc_now, index=True)
 
 
+class LookupVerification(Base):
+    """The server-side proof of one successful lookup: this conversation proved this case.
+
+    Written by ``lookup_case`` on a match, used once by ``consume_verification`` (the status
+    answer), valid for a few minutes. Both keys are keyed hashes, never the raw values.
+    """
+
+    __tablename__ = "lookup_verifications"
+    __table_args__ = (
+        Index("ix_lookup_verifications_subject", "conversation_hash", "case_hash"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_hash = Column(String(64), nullable=False)
+    case_hash = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now, index=True)
+    used_at = Column(UTCDateTime, nullable=True)
+
+
 class Feedback(Base):
     """One "Had u hier iets aan?" answer (issue 6): the topic it was about, yes or no, when.
 
@@ -204,7 +226,10 @@ __all__ = [
     "Feedback",
     "LookupAttempt",
     "LookupSubject",
+    "LookupVerification",
     "SUBJECT_CASE",
+    "SUBJECT_CASE_CLIENT",
+    "SUBJECT_CLIENT",
     "SUBJECT_CONVERSATION",
     "SUBJECT_KINDS",
     "TopicStat",

@@ -1,17 +1,29 @@
-"""Verified case lookup with a lockout, per contract 3 of ``../shared/DESIGN.md``.
+"""Verified case lookup with lockouts, and the server-side proof of a lookup (contract 3).
 
-* A case is shown only when the case number *and* the birth date match. A wrong
-  pair, an unknown number and a malformed number all give the same
-  ``"no_match"``.
-* Failed attempts are counted per conversation and per case number (whether
-  or not that number exists, so a lockout reveals nothing). Three failures of
-  one subject within 15 minutes lock that subject until 15 minutes after the
-  third failure; while locked, even the right pair gives ``"locked"``.
-  A success does not reset the count (otherwise someone who knows one valid
-  pair could interleave it to keep guessing others).
-* Attempts live in the database, so the lockout holds across processes and
-  action servers. Subjects are stored as SHA-256 digests, never as raw
-  sender ids or case numbers.
+* A case is shown only when the case number *and* the birth date match. A wrong pair, an unknown
+  number and a malformed number all give the same ``"no_match"``; the pair is compared in SQL and
+  the details are loaded only on a match, so both take the same queries.
+* Failed attempts are counted per subject, in the database, so every limit holds across
+  processes and action servers (:data:`RULES`, each overridable by an environment variable):
+
+  - the conversation: 3 failures in 15 minutes lock it for 15 minutes;
+  - the case number *from one client address*: 3 in 15 minutes lock it for 15 minutes, for that
+    address only, so a stranger who knows someone's case number cannot lock its owner out;
+  - the case number from anywhere: 10 in 24 hours lock it for 1 hour, against guessing from many
+    addresses; bounded, so the most a distributed stranger achieves is an hour at a time;
+  - the client address: 10 failures in 1 hour lock it for 1 hour, whatever conversation ids it
+    makes up;
+  - everything together: more than :data:`GLOBAL_MAX_FAILURES_PER_MINUTE` failed lookups in one
+    minute pause all lookups until that minute has passed (a mass attack, a fault).
+
+  While any rule locks, even the right pair gives ``"locked"``, and the attempt is not recorded.
+  A success does not reset a count (someone who knows one valid pair could otherwise interleave
+  it to keep guessing others).
+* A success records a :class:`~bot.cases.models.LookupVerification`: the status answer shows the
+  case only after :func:`consume_verification` finds that proof for the same conversation and
+  case, fresh (:data:`VERIFICATION_TTL`) and unused; slots a caller sends prove nothing.
+* Subjects are stored as keyed hashes (HMAC-SHA256, :func:`subject_hash`), never as raw sender
+  ids, case numbers or addresses; without the key, a hash cannot be tested against guesses.
 
 Concurrency: see :func:`_lock_subjects`.
 """
@@ -19,35 +31,78 @@ Concurrency: see :func:`_lock_subjects`.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator, Literal, Optional, Sequence, Union
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.cases.db import SQLITE_BEGIN_OPTION
 from bot.cases.models import (
     SUBJECT_CASE,
+    SUBJECT_CASE_CLIENT,
+    SUBJECT_CLIENT,
     SUBJECT_CONVERSATION,
     Case,
     LookupAttempt,
     LookupSubject,
+    LookupVerification,
     utc_now,
 )
 from bot.cases.views import CaseView, ContactView, EventView
 from bot.cases.vocab import normalise_case_number
 
-#: Failures of one subject that trigger a lockout ...
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``threshold`` failures within ``window`` lock the subject for ``duration`` after the last."""
+
+    threshold: int
+    window: timedelta
+    duration: timedelta
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return max(1, int(value)) if value else default
+    except ValueError:
+        logger.warning("%s=%r is not a whole number; using %d", name, value, default)
+        return default
+
+
+#: The conversation rule (also the per-client rule for one case number): 3 in 15 min, 15 min.
 LOCKOUT_THRESHOLD = 3
-#: ... when they fall within this window ...
 LOCKOUT_WINDOW = timedelta(minutes=15)
-#: ... for this long after the last of them.
 LOCKOUT_DURATION = timedelta(minutes=15)
+#: One rule per subject kind (see the module docstring). A municipality can tune the two wider
+#: ones: WEGWIJZER_LOOKUP_MAX_FAILURES_PER_CASE_PER_DAY, WEGWIJZER_LOOKUP_MAX_FAILURES_PER_CLIENT_PER_HOUR.
+RULES: dict[str, Rule] = {
+    SUBJECT_CONVERSATION: Rule(LOCKOUT_THRESHOLD, LOCKOUT_WINDOW, LOCKOUT_DURATION),
+    SUBJECT_CASE_CLIENT: Rule(LOCKOUT_THRESHOLD, LOCKOUT_WINDOW, LOCKOUT_DURATION),
+    SUBJECT_CASE: Rule(_env_int("WEGWIJZER_LOOKUP_MAX_FAILURES_PER_CASE_PER_DAY", 10),
+                       timedelta(hours=24), timedelta(hours=1)),
+    SUBJECT_CLIENT: Rule(_env_int("WEGWIJZER_LOOKUP_MAX_FAILURES_PER_CLIENT_PER_HOUR", 10),
+                         timedelta(hours=1), timedelta(hours=1)),
+}
+#: More failed lookups than this in one minute, from all subjects together, pause every lookup.
+GLOBAL_MAX_FAILURES_PER_MINUTE = _env_int("WEGWIJZER_LOOKUP_MAX_FAILURES_PER_MINUTE", 30)
+GLOBAL_WINDOW = timedelta(minutes=1)
+#: How long the proof of a successful lookup may wait for the status answer (same turn: seconds).
+VERIFICATION_TTL = timedelta(minutes=2)
 #: Attempts younger than this may still decide a lockout; purging keeps them.
-MIN_RETENTION = LOCKOUT_WINDOW + LOCKOUT_DURATION
+MIN_RETENTION = max(rule.window + rule.duration for rule in RULES.values())
+#: The key of the subject hashes: WEGWIJZER_LOOKUP_PEPPER, else derived from the action server's
+#: shared secret (WEGWIJZER_ACTION_TOKEN), which every action server of a deployment has.
+PEPPER_ENV = "WEGWIJZER_LOOKUP_PEPPER"
 
 LookupStatus = Literal["found", "no_match", "locked"]
 Subject = tuple[str, str]  # (subject_kind, subject_hash)
@@ -86,10 +141,20 @@ class LockState:
         return self.locked
 
 
+def _pepper() -> bytes:
+    pepper = os.environ.get(PEPPER_ENV, "").strip()
+    if pepper:
+        return pepper.encode("utf-8")
+    token = os.environ.get("WEGWIJZER_ACTION_TOKEN", "").strip()
+    if token:
+        return hashlib.sha256(b"wegwijzer lookup pepper:" + token.encode("utf-8")).digest()
+    return b"wegwijzer-lookup"  # no secret configured (tests of this module alone)
+
+
 def subject_hash(kind: str, key: str) -> str:
-    """SHA-256 hex digest of a lookup subject (domain-separated by ``kind``)."""
+    """HMAC-SHA256 hex digest of a lookup subject (domain-separated by ``kind``)."""
     material = f"wegwijzer-lookup:{kind}:{key}".encode("utf-8", "surrogatepass")
-    return hashlib.sha256(material).hexdigest()
+    return hmac.new(_pepper(), material, hashlib.sha256).hexdigest()
 
 
 def lookup_case(
@@ -98,16 +163,19 @@ def lookup_case(
     birth_date: date,
     conversation_id: str,
     now: Optional[datetime] = None,
+    client_id: Optional[str] = None,
 ) -> LookupResult:
     """Look up a case by number and birth date, counting the attempt.
 
-    A malformed ``case_number`` (see ``vocab.normalise_case_number``) is
-    rejected before any case query: it answers ``"no_match"`` and counts as a
-    failure for the conversation only.
+    ``client_id`` is the address the request came from (the chat channel passes it); without
+    one, the per-client rules treat all such calls as one client. A malformed ``case_number``
+    (see ``vocab.normalise_case_number``) is rejected before any case query: it answers
+    ``"no_match"`` and counts as a failure for the conversation and the client only. A match
+    records the proof that :func:`consume_verification` asks for.
     """
     moment = _aware(now)
     number = normalise_case_number(case_number)
-    subjects = _subjects(conversation_id, number)
+    subjects = _subjects(conversation_id, number, client_id)
     if isinstance(birth_date, datetime):
         birth_date = birth_date.date()
 
@@ -116,26 +184,79 @@ def lookup_case(
         locked_until = _latest_lock(session, subjects, moment)
         if locked_until is not None:
             return LookupResult("locked", None, locked_until)
+        paused_until = _global_pause(session, moment)
+        if paused_until is not None:
+            return LookupResult("locked", None, paused_until)
 
-        case: Optional[Case] = None
+        case_id: Optional[int] = None
         if number is not None and isinstance(birth_date, date):
-            case = session.execute(
-                select(Case)
-                .options(joinedload(Case.contact), selectinload(Case.events))
-                .where(Case.case_number == number)
+            # Number and birth date compared in one query: a wrong pair and an unknown number
+            # cost the same; the details are loaded only for a match.
+            case_id = session.execute(
+                select(Case.id).where(Case.case_number == number, Case.birth_date == birth_date)
             ).scalar_one_or_none()
-        matched = case is not None and case.birth_date == birth_date
+        matched = case_id is not None
 
         for kind, digest in subjects:
             session.add(
                 LookupAttempt(subject_kind=kind, subject_hash=digest, success=matched, created_at=moment)
             )
+        if matched:
+            assert number is not None
+            session.add(LookupVerification(
+                conversation_hash=subject_hash(SUBJECT_CONVERSATION, str(conversation_id)),
+                case_hash=subject_hash(SUBJECT_CASE, number), created_at=moment,
+            ))
         session.flush()
 
         if matched:
-            assert case is not None
+            case = session.execute(
+                select(Case)
+                .options(joinedload(Case.contact), selectinload(Case.events))
+                .where(Case.id == case_id)
+            ).scalar_one()
             return LookupResult("found", to_view(case))
         return LookupResult("no_match", None, _latest_lock(session, subjects, moment))
+
+
+def consume_verification(
+    engine: Engine,
+    conversation_id: str,
+    case_number: str,
+    now: Optional[datetime] = None,
+) -> bool:
+    """True exactly once per successful lookup: this conversation proved this case just now.
+
+    The proof is fresh (younger than :data:`VERIFICATION_TTL`) and unused; it is marked used in
+    the same UPDATE, so two concurrent calls cannot both get True.
+    """
+    moment = _aware(now)
+    number = normalise_case_number(case_number)
+    if number is None:
+        return False
+    conversation = subject_hash(SUBJECT_CONVERSATION, str(conversation_id))
+    case = subject_hash(SUBJECT_CASE, number)
+    with _lookup_session(engine) as session:  # SQLite: the write lock first (no busy upgrade)
+        newest = session.execute(
+            select(LookupVerification.id)
+            .where(
+                LookupVerification.conversation_hash == conversation,
+                LookupVerification.case_hash == case,
+                LookupVerification.used_at.is_(None),
+                LookupVerification.created_at > moment - VERIFICATION_TTL,
+                LookupVerification.created_at <= moment + timedelta(seconds=5),
+            )
+            .order_by(LookupVerification.created_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if newest is None:
+            return False
+        used = session.execute(
+            update(LookupVerification)
+            .where(LookupVerification.id == newest, LookupVerification.used_at.is_(None))
+            .values(used_at=moment)
+        )
+        return bool(used.rowcount)
 
 
 def is_locked(
@@ -143,15 +264,16 @@ def is_locked(
     conversation_id: str,
     case_number: Optional[str] = None,
     now: Optional[datetime] = None,
+    client_id: Optional[str] = None,
 ) -> LockState:
-    """Whether lookups for this conversation (or this case number) are locked now.
+    """Whether lookups for this conversation (this case number, this client) are locked now.
 
     Read-only: it records nothing. The form calls it before asking the birth date.
     """
     moment = _aware(now)
-    subjects = _subjects(conversation_id, normalise_case_number(case_number))
+    subjects = _subjects(conversation_id, normalise_case_number(case_number), client_id)
     with Session(bind=engine, future=True) as session:
-        until = _latest_lock(session, subjects, moment)
+        until = _latest_lock(session, subjects, moment) or _global_pause(session, moment)
     return LockState(until is not None, until)
 
 
@@ -172,6 +294,11 @@ def purge_attempts(
     with Session(bind=engine, future=True) as session, session.begin():
         deleted = session.execute(delete(LookupAttempt).where(LookupAttempt.created_at < cutoff))
         session.execute(delete(LookupSubject).where(LookupSubject.last_attempt_at < cutoff))
+        # A proof lives minutes; keep none beyond the purge cut-off (nor used ones).
+        session.execute(delete(LookupVerification).where(
+            (LookupVerification.created_at < cutoff) | LookupVerification.used_at.is_not(None)
+            | (LookupVerification.created_at < moment - VERIFICATION_TTL)
+        ))
         return int(deleted.rowcount or 0)
 
 
@@ -200,11 +327,35 @@ def _aware(moment: Optional[datetime]) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _subjects(conversation_id: str, number: Optional[str]) -> list[Subject]:
-    subjects = [(SUBJECT_CONVERSATION, subject_hash(SUBJECT_CONVERSATION, str(conversation_id)))]
+def _subjects(conversation_id: str, number: Optional[str], client_id: Optional[str] = None) -> list[Subject]:
+    client = str(client_id or "")
+    subjects = [
+        (SUBJECT_CONVERSATION, subject_hash(SUBJECT_CONVERSATION, str(conversation_id))),
+        (SUBJECT_CLIENT, subject_hash(SUBJECT_CLIENT, client)),
+    ]
     if number is not None:
         subjects.append((SUBJECT_CASE, subject_hash(SUBJECT_CASE, number)))
+        subjects.append((SUBJECT_CASE_CLIENT, subject_hash(SUBJECT_CASE_CLIENT, f"{number}\n{client}")))
     return sorted(subjects)
+
+
+def _global_pause(session: Session, moment: datetime) -> Optional[datetime]:
+    """When lookups may start again after too many failures in the last minute, else None.
+
+    Every lookup records exactly one conversation attempt, so those rows count lookups.
+    """
+    since = moment - GLOBAL_WINDOW
+    failures = list(session.execute(
+        select(LookupAttempt.created_at)
+        .where(LookupAttempt.subject_kind == SUBJECT_CONVERSATION,
+               LookupAttempt.success.is_(False), LookupAttempt.created_at > since)
+        .order_by(LookupAttempt.created_at.desc())
+        .limit(GLOBAL_MAX_FAILURES_PER_MINUTE + 1)
+    ).scalars())
+    if len(failures) <= GLOBAL_MAX_FAILURES_PER_MINUTE:
+        return None
+    # Paused until the oldest of the counted failures leaves the window.
+    return failures[-1] + GLOBAL_WINDOW
 
 
 @contextmanager
@@ -289,13 +440,15 @@ def _latest_lock(session: Session, subjects: Iterable[Subject], moment: datetime
 def _lock_end(session: Session, subject: Subject, moment: datetime) -> Optional[datetime]:
     """When the lockout of one subject ends, or ``None`` if it is not locked at ``moment``.
 
-    A lockout starts at a failure that is the third within ``LOCKOUT_WINDOW``
-    and lasts ``LOCKOUT_DURATION``. Only failures of the last
-    ``LOCKOUT_WINDOW + LOCKOUT_DURATION`` can still matter. Attempts made while
+    A lockout starts at a failure that is the ``threshold``-th within the
+    kind's ``window`` (:data:`RULES`) and lasts its ``duration``. Only failures
+    of the last ``window + duration`` can still matter. Attempts made while
     locked are not recorded, so failures from before a lockout never combine
-    with failures after it.
+    with failures after it. There is no upper bound on ``created_at``: a
+    server whose clock lags behind the others still sees their failures.
     """
     kind, digest = subject
+    rule = RULES[kind]
     failures = list(
         session.execute(
             select(LookupAttempt.created_at)
@@ -303,16 +456,15 @@ def _lock_end(session: Session, subject: Subject, moment: datetime) -> Optional[
                 LookupAttempt.subject_kind == kind,
                 LookupAttempt.subject_hash == digest,
                 LookupAttempt.success.is_(False),
-                LookupAttempt.created_at > moment - MIN_RETENTION,
-                LookupAttempt.created_at <= moment,
+                LookupAttempt.created_at > moment - (rule.window + rule.duration),
             )
             .order_by(LookupAttempt.created_at)
         ).scalars()
     )
     end: Optional[datetime] = None
-    span = LOCKOUT_THRESHOLD - 1
+    span = rule.threshold - 1
     for first, last in zip(failures, failures[span:]):
-        if last - first <= LOCKOUT_WINDOW:
-            candidate = last + LOCKOUT_DURATION
+        if last - first <= rule.window:
+            candidate = last + rule.duration
             end = candidate if end is None else max(end, candidate)
     return end if end is not None and end > moment else None

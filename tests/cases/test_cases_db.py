@@ -28,7 +28,8 @@ from bot.cases.models import ContactPerson, metadata
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO_ROOT / "bot" / "cases"
-TABLES = {"cases", "case_events", "contact_persons", "lookup_attempts", "lookup_subjects"}
+TABLES = {"cases", "case_events", "contact_persons", "lookup_attempts", "lookup_subjects",
+          "lookup_verifications"}
 
 
 def _head() -> str:

@@ -237,18 +237,19 @@ def test_attempts_store_hashes_and_utc_times(demo_engine: Engine) -> None:
     with session_scope(demo_engine) as session:
         attempts = session.execute(select(LookupAttempt).order_by(LookupAttempt.id)).scalars().all()
         subjects = session.execute(select(LookupSubject)).scalars().all()
+        kinds = ("conversation", "case", "case_client", "client")
         assert {(a.subject_kind, a.success) for a in attempts} == {
-            ("conversation", False), ("case", False), ("conversation", True), ("case", True)
+            (kind, success) for kind in kinds for success in (False, True)
         }
         for attempt in attempts:
             assert len(attempt.subject_hash) == 64 and int(attempt.subject_hash, 16) >= 0
             assert attempt.created_at.tzinfo is not None and attempt.created_at.utcoffset() == timedelta(0)
         assert subject_hash("conversation", sender) in {a.subject_hash for a in attempts}
-        assert {s.subject_kind for s in subjects} == {"conversation", "case"}
+        assert {s.subject_kind for s in subjects} == set(kinds)
         # the raw sender id and the birth date are nowhere in the lookup tables
         dump = " ".join(
             str(row)
-            for table in ("lookup_attempts", "lookup_subjects")
+            for table in ("lookup_attempts", "lookup_subjects", "lookup_verifications")
             for row in session.execute(text(f"select * from {table}")).all()  # noqa: S608 - fixed names
         )
     assert sender not in dump and "DEMO-1005" not in dump
@@ -257,8 +258,8 @@ def test_attempts_store_hashes_and_utc_times(demo_engine: Engine) -> None:
 def test_purge_removes_old_bookkeeping_only(demo_engine: Engine) -> None:
     lookup_case(demo_engine, "DEMO-1005", WRONG, "old", now=T0 - timedelta(days=40))
     lookup_case(demo_engine, "DEMO-1005", WRONG, "new", now=T0)
-    assert purge_attempts(demo_engine, timedelta(days=30), now=T0) == 2
-    assert _attempts(demo_engine) == 2
+    assert purge_attempts(demo_engine, timedelta(days=30), now=T0) == 4  # one per subject kind
+    assert _attempts(demo_engine) == 4
     with session_scope(demo_engine) as session:
         kinds = session.execute(select(LookupSubject.subject_hash)).scalars().all()
     assert subject_hash("conversation", "old") not in kinds
@@ -303,7 +304,7 @@ def test_hostile_case_numbers_are_rejected_before_any_query(demo_engine: Engine,
     with session_scope(demo_engine) as session:
         assert session.execute(select(func.count()).select_from(Case)).scalar_one() == 8
         kinds = session.execute(select(LookupAttempt.subject_kind)).scalars().all()
-    assert kinds == ["conversation"]  # counted for the conversation only
+    assert sorted(kinds) == ["client", "conversation"]  # the conversation and the client only
 
 
 def test_a_valid_case_number_is_queried(demo_engine: Engine) -> None:
@@ -334,4 +335,4 @@ def test_hostile_inputs_count_towards_the_conversation_lockout(demo_engine: Engi
 )
 def test_hostile_conversation_ids_are_only_hashed(demo_engine: Engine, conversation: str) -> None:
     assert lookup_case(demo_engine, "DEMO-1005", BIRTH["DEMO-1005"], conversation, now=T0).found
-    assert _attempts(demo_engine) == 2
+    assert _attempts(demo_engine) == 4  # one per subject kind
