@@ -9,7 +9,7 @@ What is deleted, in one transaction per database:
   all Rasa reads back) are never touched, so a live conversation keeps working;
 - from the case store: the lookup attempts older than the period
   (`bot.cases.repository.purge_attempts`, which refuses to erase attempts that still decide a
-  lockout, i.e. younger than 30 minutes).
+  lockout, i.e. younger than 25 hours: the case-wide rule looks back 24 hours).
 
 The tracker store is found the way the servers find it: from `endpoints.prod.yml` and the
 environment (POSTGRES_HOST etc.), or from `--tracker-url`; the case store from

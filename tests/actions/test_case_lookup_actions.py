@@ -39,6 +39,7 @@ from actions.case_lookup import (
     until_phrase,
 )
 from bot import case_status
+from bot.action_server import TOKEN_ENV, TOKEN_HEADER
 from bot.cases.db import DATABASE_URL_ENV, dispose_engines, get_engine, migrate
 from bot.cases.importer import import_demo_cases
 from bot.cases.models import Case, LookupAttempt
@@ -605,7 +606,7 @@ async def _verify_all(domain, count: int) -> list[tuple[str, str, str]]:
         shown = CollectingDispatcher()
         show_state = form_state("", "inform_date", None, slots=slots, sender=state["sender_id"])
         await ActionShowCaseStatus().run(shown, Tracker.from_dict(show_state), domain)
-        return number, slots.get(VERIFIED), text_of(shown)
+        return number, unseal(slots.get(VERIFIED)), text_of(shown)
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
 
@@ -658,8 +659,10 @@ def _start_action_server(url: str, tmp_path: Path) -> tuple[subprocess.Popen, in
 def _call(port: int, action: str, state: dict, domain: dict) -> dict:
     body = json.dumps({"next_action": action, "sender_id": state["sender_id"], "tracker": state,
                        "domain": domain, "version": "3.6.21"}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/webhook", data=body,
+        headers={"Content-Type": "application/json", TOKEN_HEADER: os.environ[TOKEN_ENV]},
+    )
     with urllib.request.urlopen(request, timeout=60) as reply:
         return json.loads(reply.read())
 
@@ -691,3 +694,42 @@ def test_the_lockout_holds_across_two_action_servers_on_postgresql(domain, pg_ca
         for process, _ in servers:
             process.terminate()
             process.wait(timeout=20)
+
+
+# --- the proof lives in the case store, not in the slots -----------------------------------------
+
+
+def test_forged_slots_without_a_lookup_show_nothing(domain, case_db):
+    for verified in ("DEMO-1005", seal("DEMO-1005")):
+        dispatcher, events = show(domain, {VERIFIED: verified, BIRTH_DATE: CHECKED},
+                                  sender=new_sender())
+        assert dispatcher.messages == [], "no verification in the store for this conversation"
+
+
+def test_the_status_answer_is_marked_private_for_the_widget(domain, case_db):
+    look_up(domain, "DEMO-1005", "9 mei 2011")
+    dispatcher, _ = show(domain, {VERIFIED: "DEMO-1005", BIRTH_DATE: CHECKED})
+    assert dispatcher.messages[0]["custom"] == {"wegwijzer_private": "reply"}
+    assert "Sanne Voorbeeld" in text_of(dispatcher)
+
+
+@pytest.mark.parametrize("typed", ["09052011", "20110509", "9-mei-2011", "2011/05/09", "9 5 2011"])
+def test_a_date_shaped_answer_to_the_date_question_is_read_as_the_date(domain, case_db, typed):
+    dispatcher, slots, _ = look_up(domain, "DEMO-1005", typed)
+    assert slots[BIRTH_DATE] == CHECKED and slots[VERIFIED] == "DEMO-1005", (typed, slots)
+    assert CASE_NUMBER not in slots or slots[CASE_NUMBER] in (None, "DEMO-1005")
+
+
+def test_the_requesters_address_reaches_the_per_client_limit(domain, case_db):
+    from bot.cases.repository import RULES
+
+    for guess in range(RULES["client"].threshold):
+        state = form_state("10 mei 2011", "inform_date", BIRTH_DATE,
+                           slots={CASE_NUMBER: f"NUM-{guess:04d}"}, sender=new_sender())
+        state["latest_message"]["metadata"] = {"client_address": "203.0.113.99"}
+        validate(domain, state)
+    state = form_state("9 mei 2011", "inform_date", BIRTH_DATE, slots={CASE_NUMBER: "DEMO-1005"},
+                       sender=new_sender())
+    state["latest_message"]["metadata"] = {"client_address": "203.0.113.99"}
+    dispatcher, slots, _ = validate(domain, state)
+    assert responses(dispatcher) == ["utter_case_lookup_locked"] and slots[VERIFIED] is None
