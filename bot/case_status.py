@@ -410,10 +410,12 @@ CONTACT = T(
     "Vragen? Bel {name} op {phone}. Of mail naar {email}.",
     "Contactpersoon: {name}, {phone}, {email}.",
 )
+# The case number is not repeated: the user just typed it, and the answer is kept in the
+# conversation store, which must not hold case numbers (docs/case_lookup.md).
 HEADER = T(
-    "Ik heb uw zaak {number} gevonden.",
+    "Ik heb uw zaak gevonden.",
     "Ik heb je zaak gevonden.",
-    "Zaak {number} ({law}, {municipality}).",
+    "Zaak gevonden ({law}, {municipality}).",
 )
 
 LAW_NAMES = {"wmo": "Wmo 2015", "jeugdwet": "Jeugdwet", "wlz": "Wlz", "zvw": "Zvw"}

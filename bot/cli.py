@@ -24,6 +24,21 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
+def configure_logging(verbose: bool = False) -> None:
+    """Rasa's standard logging and its structlog at WARNING (INFO with ``--verbose``).
+
+    Without ``configure_structlog`` (which only the ``rasa`` command calls) structlog prints every
+    debug event, and Rasa's debug events carry what the user typed ("parse_data_text"): a birth
+    date would end up in the server log.
+    """
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    level = logging.INFO if verbose else logging.WARNING
+    configure_logging_and_warnings(level)
+    configure_structlog(level)
+
+
 def latest_model(models_dir: str = "models") -> str | None:
     models = sorted(Path(models_dir).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return str(models[-1]) if models else None
@@ -97,13 +112,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         raise SystemExit("Er is nog geen getraind model. Draai eerst: wegwijzer train")
 
     from rasa.core.utils import AvailableEndpoints  # noqa: F401  (import TF etc. before forking)
-    from rasa.utils.common import configure_logging_and_warnings
-
     from bot.web.server import create_app
 
     from bot.action_server import TOKEN_ENV, configured_token, new_token, token_problem
 
-    configure_logging_and_warnings(logging.INFO if args.verbose else logging.WARNING)
+    configure_logging(args.verbose)
     # One shared secret between this Rasa server and its action server: the configured one, or a
     # new one for this run (nobody else needs to know it).
     token = configured_token()

@@ -238,7 +238,7 @@ def _model_file(model: Optional[str]) -> str:
 
 
 def cmd_serve_production(args: argparse.Namespace) -> None:
-    from bot.cli import _quiet_tensorflow, latest_model
+    from bot.cli import _quiet_tensorflow, configure_logging, latest_model
 
     _quiet_tensorflow()
     endpoints_file = args.endpoints if args.endpoints not in (None, "endpoints.yml") else PROD_ENDPOINTS
@@ -246,11 +246,9 @@ def cmd_serve_production(args: argparse.Namespace) -> None:
     model = _model_file(args.model or latest_model())
     apply_tensorflow_settings()
 
-    from rasa.utils.common import configure_logging_and_warnings
-
     from bot.web.server import create_app
 
-    configure_logging_and_warnings(logging.INFO if args.verbose else logging.WARNING)
+    configure_logging(args.verbose)
     workers = sanic_workers(args.workers, endpoints.lock_store)
     address = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}:{args.port}"
 
@@ -334,7 +332,7 @@ def _wait_forwarding_signals(process: subprocess.Popen) -> None:
 
 
 def cmd_api(args: argparse.Namespace) -> None:
-    from bot.cli import _quiet_tensorflow, latest_model
+    from bot.cli import _quiet_tensorflow, configure_logging, latest_model
 
     _quiet_tensorflow()
     token = args.auth_token or os.environ.get("RASA_AUTH_TOKEN") or None
@@ -367,9 +365,7 @@ def cmd_api(args: argparse.Namespace) -> None:
 
     import rasa.server
     from rasa.core.run import close_resources, load_agent_on_start
-    from rasa.utils.common import configure_logging_and_warnings
-
-    configure_logging_and_warnings(logging.INFO if args.verbose else logging.WARNING)
+    configure_logging(args.verbose)
     app = rasa.server.create_app(
         cors_origins=None,
         auth_token=token,

@@ -53,6 +53,7 @@ def require_service_helper() -> Callable[[str, bool, str], None]:
 
 import uuid  # noqa: E402
 
+from tests.support.limits import TEST_LIMITS  # noqa: E402
 from tests.support.servers import (  # noqa: E402
     EMBEDDING_ORIGIN,
     ensure_model,
@@ -77,7 +78,7 @@ def served_bot(trained_model, tmp_path_factory):
     """
     tmp = tmp_path_factory.mktemp("serve")
     cases = prepare_case_database(tmp)
-    bot = start_bot(tmp, trained_model, extra_env={"WEGWIJZER_DATABASE_URL": cases},
+    bot = start_bot(tmp, trained_model, extra_env={"WEGWIJZER_DATABASE_URL": cases, **TEST_LIMITS},
                     extra_args=["--cors", EMBEDDING_ORIGIN])
     yield bot
     stop_bot(bot)

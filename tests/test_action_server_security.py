@@ -139,9 +139,10 @@ def test_a_verification_is_used_once_and_only_in_its_own_conversation(served_bot
 
 
 def test_an_action_failure_echoes_nothing_of_the_request(served_bot):
-    request = forged(sender=f"crash-{uuid.uuid4().hex[:8]}", text="9 mei 2011")
-    request["tracker"]["slots"] = "not a dict"  # the action fails reading its slots
-    request["tracker"]["latest_message"]["text"] = "geboren op 9 mei 2011"
+    request = forged(sender=f"crash-{uuid.uuid4().hex[:8]}", text="geboren op 9 mei 2011")
+    request["next_action"] = "validate_case_lookup_form"
+    request["tracker"]["active_loop"] = {"name": "case_lookup_form"}
+    request["tracker"]["events"] = "not a list of events"  # the action fails reading them
     status, body = call(served_bot.action_port, request, secret())
     assert status == 500
     assert "9 mei 2011" not in body and "request_body" not in body, body

@@ -615,7 +615,7 @@ def _assert_each_got_its_own_case(results):
     assert len(results) == 50
     for expected, verified, text in results:
         assert verified == expected
-        assert f"zaak {expected} gevonden" in text
+        assert "zaak gevonden" in text and expected not in text, "the number is not repeated"
 
 
 def test_fifty_concurrent_lookups_each_get_their_own_case(domain, case_db):

@@ -169,6 +169,9 @@ def _which(program: str) -> bool:
 # --- the servers ---------------------------------------------------------------------------------
 
 
+from tests.support.limits import TEST_LIMITS  # noqa: E402
+
+
 def production_env(db_name: str, key_prefix: str, action_url: str) -> dict[str, str]:
     return {
         "POSTGRES_HOST": PG_HOST,
@@ -181,6 +184,7 @@ def production_env(db_name: str, key_prefix: str, action_url: str) -> dict[str, 
         "REDIS_KEY_PREFIX": key_prefix,
         "ACTION_SERVER_URL": action_url,
         "WEGWIJZER_DATABASE_URL": database_url(db_name),
+        **TEST_LIMITS,
     }
 
 

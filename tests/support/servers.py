@@ -145,3 +145,59 @@ def texts(messages: list[dict]) -> str:
 
 def button_payloads(messages: list[dict]) -> list[str]:
     return [b["payload"] for m in messages for b in (m.get("buttons") or [])]
+
+
+def raw_post(url: str, path: str, body: bytes, headers: dict[str, str] | None = None,
+             timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+    """POST ``body`` over a plain socket; returns (status, headers in lower case, body).
+
+    Unlike urllib this still reads the answer when the server refuses a large body before
+    reading it (the server may close the connection while the client is still sending).
+    """
+    import socket as _socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    head = [f"POST {path} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}",
+            f"Content-Length: {len(body)}", "Connection: close"]
+    head += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+    with _socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        try:
+            sock.sendall(request)
+        except OSError:  # refused mid-body: the answer is already on its way
+            pass
+        received = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            received += chunk
+    header_blob, _, payload = received.partition(b"\r\n\r\n")
+    lines = header_blob.decode("latin-1").split("\r\n")
+    if not lines or len(lines[0].split()) < 2:
+        raise ConnectionError(f"no HTTP answer from {url}{path}: {received[:200]!r}")
+    status = int(lines[0].split()[1])
+    answer_headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        answer_headers[name.strip().lower()] = value.strip()
+    if answer_headers.get("transfer-encoding", "").lower() == "chunked":
+        payload = _unchunk(payload)
+    elif "content-length" in answer_headers:
+        payload = payload[: int(answer_headers["content-length"])]
+    return status, answer_headers, payload
+
+
+def _unchunk(data: bytes) -> bytes:
+    result = b""
+    while data:
+        size_line, _, data = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        result, data = result + data[:size], data[size + 2:]
+    return result
