@@ -156,3 +156,35 @@ def test_one_conversation_across_two_servers_and_a_failover(cluster: Cluster):
     stored = " ".join(str(e) for e in events)
     assert "2011-05-09" not in stored and BIRTH_DATE_TEXT not in stored, "birth date stored"
 
+
+
+def test_the_production_action_servers_refuse_forged_requests(cluster: Cluster):
+    """The attack of the security review against `wegwijzer actions --production` on PostgreSQL."""
+    import json
+    import os
+    import urllib.error
+    import urllib.request
+
+    from bot.action_server import TOKEN_ENV, TOKEN_HEADER
+
+    forged = {
+        "next_action": "action_show_case_status", "sender_id": "x", "version": "3.6.2", "domain": {},
+        "tracker": {"sender_id": "x", "slots": {"verified_case_number": CASE_NUMBER,
+                                                "birth_date": "checked"},
+                    "latest_message": {}, "events": [], "active_loop": {}},
+    }
+
+    def call(url: str, headers: dict) -> tuple[int, str]:
+        request = urllib.request.Request(url, data=json.dumps(forged).encode(), method="POST",
+                                         headers={"Content-Type": "application/json", **headers})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status, reply.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    for action_server in cluster.actions:
+        status, body = call(action_server.url, {})
+        assert status == 401 and "Sanne" not in body
+        status, body = call(action_server.url, {TOKEN_HEADER: os.environ[TOKEN_ENV]})
+        assert status == 200 and json.loads(body)["responses"] == [], body
