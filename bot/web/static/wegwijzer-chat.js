@@ -6,7 +6,8 @@
  *           data-server="https://HOST" data-municipality="gemeente-voorbeeld"
  *           data-audience="parent"></script>
  * The script adds its own stylesheet (wegwijzer-chat.css next to the script) unless the page
- * already links it. The conversation is kept in sessionStorage only (this browser tab).
+ * already links it. The conversation is kept in sessionStorage only (this browser tab), without
+ * what the bot marks as private (see "Private turns" below), and for 30 minutes of inactivity at most.
  */
 (function () {
   "use strict";
@@ -50,9 +51,25 @@
     no: "Nee",
     thanks: "Bedankt voor uw reactie.",
     feedbackFailed: "Uw reactie is niet verstuurd. De chat is nu niet bereikbaar.",
-    cleared: "Het gesprek is gewist."
+    cleared: "Het gesprek is gewist.",
+    expired: "Het gesprek is gewist, omdat het 30 minuten stil was.",
+    masked: "\u2022\u2022\u2022\u2022\u2022\u2022",
+    maskedName: "(uw antwoord, niet bewaard)",
+    privateReply: "(Het antwoord over uw zaak is niet bewaard.)"
   };
   var REQUEST_TIMEOUT_MS = 60000;
+  // After this long without activity the kept conversation is wiped (shared computers).
+  var IDLE_LIMIT_MS = 30 * 60 * 1000;
+  var IDLE_CHECK_MS = 60 * 1000;
+  // Private turns. The bot sends these as custom JSON messages (no bubble of their own):
+  //   {"custom": {"wegwijzer_private": "next_input"}}: the user's next typed message (a case
+  //     number, a birth date) is kept in sessionStorage only as TEXT.masked;
+  //   {"custom": {"wegwijzer_private": "reply"}}: no bot message of this reply (a case status)
+  //     is kept; one TEXT.privateReply bubble is kept instead.
+  // On screen both stay as they are for the rest of this page view.
+  var PRIVATE_KEY = "wegwijzer_private";
+  var PRIVATE_NEXT_INPUT = "next_input";
+  var PRIVATE_REPLY = "reply";
 
   // --- configuration from the script tag ------------------------------------------------------
   var serverBase = (script.getAttribute("data-server") || "").trim().replace(/\/+$/, "");
@@ -110,7 +127,14 @@
 
   // --- state, kept in sessionStorage only -----------------------------------------------------
   function freshState(audience) {
-    return { v: 1, sender: newSenderId(), audience: audience, started: false, messages: [] };
+    return {
+      v: 1, sender: newSenderId(), audience: audience, started: false, messages: [],
+      privateNext: false, t: Date.now()
+    };
+  }
+
+  function isExpired(time) {
+    return typeof time !== "number" || !isFinite(time) || Date.now() - time > IDLE_LIMIT_MS;
   }
 
   var storage = null;
@@ -128,10 +152,15 @@
     }
     try {
       var saved = JSON.parse(storage.getItem(storageKey) || "null");
+      if (saved && isExpired(saved.t)) {
+        storage.removeItem(storageKey); // left alone too long (or kept by an older widget)
+        return null;
+      }
       if (saved && saved.v === 1 && typeof saved.sender === "string" && Array.isArray(saved.messages)) {
         if (AUDIENCES.indexOf(saved.audience) < 0) {
           saved.audience = startAudience;
         }
+        saved.privateNext = saved.privateNext === true;
         return saved;
       }
     } catch (error) {
@@ -146,12 +175,38 @@
     largeText = storage.getItem(storageKey + ":large") === "1";
   }
 
+  /** What is written to sessionStorage: the state without the private turns. */
+  function storedCopy() {
+    var messages = [];
+    var lastReply = null;
+    state.messages.forEach(function (message) {
+      if (message.type === "bot" && message.privateReply) {
+        if (message.privateReply !== lastReply) {
+          messages.push({ type: "bot", text: TEXT.privateReply, buttons: [] });
+        }
+        lastReply = message.privateReply;
+        return;
+      }
+      lastReply = null;
+      if (message.type === "user" && message.private) {
+        messages.push({ type: "user", text: TEXT.masked, masked: true });
+        return;
+      }
+      messages.push(message);
+    });
+    return {
+      v: state.v, sender: state.sender, audience: state.audience, started: state.started,
+      privateNext: state.privateNext === true, t: state.t, messages: messages
+    };
+  }
+
   function saveState() {
+    state.t = Date.now();
     if (!storage) {
       return;
     }
     try {
-      storage.setItem(storageKey, JSON.stringify(state));
+      storage.setItem(storageKey, JSON.stringify(storedCopy()));
       storage.setItem(storageKey + ":large", largeText ? "1" : "0");
     } catch (error) {
       // quota or blocked: not fatal
@@ -397,7 +452,12 @@
   function renderUser(message) {
     var bubble = el("div", { className: "wgw-msg wgw-msg-user" }, [hiddenText(TEXT.you)]);
     var body = el("span", { className: "wgw-msg-text" });
-    body.textContent = message.text;
+    if (message.masked) {
+      body.appendChild(el("span", { "aria-hidden": "true", text: message.text }));
+      body.appendChild(hiddenText(TEXT.maskedName));
+    } else {
+      body.textContent = message.text;
+    }
     bubble.appendChild(body);
     ui.log.appendChild(bubble);
     return bubble;
@@ -536,7 +596,11 @@
       post('/feedback{"helpful":"' + value + '"}').then(function (messages) {
         // The bot thanks (in the user's audience) and, after a "no", offers a person: the
         // thanks replaces the prompt, anything after it is shown as a normal bot message.
-        var replies = toBotMessages(messages);
+        var reply = readReply(messages);
+        var replies = reply.bots;
+        if (reply.privateNext) {
+          state.privateNext = true;
+        }
         var thanks = replies.length && replies[0].text && !replies[0].buttons.length
           ? replies.shift().text : TEXT.thanks;
         node.textContent = "";
@@ -617,11 +681,42 @@
     });
   }
 
+  var replyCounter = 0;
+
+  /**
+   * The bot's messages of one reply, and its private markers: { bots, privateNext }.
+   * A message with only `custom` gives no bubble; with the "reply" marker every bot message of
+   * this reply is marked `privateReply` (never written to sessionStorage).
+   */
+  function readReply(messages) {
+    var privateNext = false;
+    var privateReply = false;
+    messages.forEach(function (message) {
+      var custom = message && message.custom;
+      if (custom && typeof custom === "object") {
+        if (custom[PRIVATE_KEY] === PRIVATE_NEXT_INPUT) {
+          privateNext = true;
+        } else if (custom[PRIVATE_KEY] === PRIVATE_REPLY) {
+          privateReply = true;
+        }
+      }
+    });
+    var bots = toBotMessages(messages);
+    if (privateReply) {
+      replyCounter += 1;
+      var id = Date.now() + "-" + replyCounter;
+      bots.forEach(function (message) {
+        message.privateReply = id;
+      });
+    }
+    return { bots: bots, privateNext: privateNext };
+  }
+
   function toBotMessages(messages) {
     var result = [];
     messages.forEach(function (message) {
       if (!message || (typeof message.text !== "string" && !Array.isArray(message.buttons))) {
-        return;
+        return; // also a message with only `custom`: no bubble
       }
       var buttons = (message.buttons || []).filter(function (button) {
         return button && typeof button.title === "string" && typeof button.payload === "string";
@@ -663,6 +758,9 @@
     var userMessage = null;
     if (options.shown) {
       userMessage = { type: "user", text: options.shown };
+      if (options.fromInput && state.privateNext) {
+        userMessage.private = true; // shown as typed, kept masked
+      }
       pendingBubble = renderUser(userMessage);
       pendingBubble.classList.add("wgw-pending");
     }
@@ -681,8 +779,14 @@
         state.audience = chosenAudience;
         applyAudience();
       }
+      var reply = readReply(messages);
+      if (reply.privateNext) {
+        state.privateNext = true;
+      } else if (userMessage) {
+        state.privateNext = false; // the user answered; this reply asks nothing private
+      }
       if (options.showReply !== false) {
-        var botMessages = toBotMessages(messages);
+        var botMessages = reply.bots;
         showBotMessages(botMessages);
         if (options.feedback !== false && wantsFeedback(botMessages)) {
           showFeedbackPrompt();
@@ -767,6 +871,13 @@
     if (busy) {
       return;
     }
+    wipe(TEXT.cleared);
+    ui.input.focus();
+    startConversation();
+  }
+
+  /** Forget the conversation (storage and screen) and start a fresh state with a new sender id. */
+  function wipe(noteText) {
     var audience = state.audience;
     clearError();
     removeFeedbackPrompt();
@@ -775,9 +886,15 @@
     }
     state = freshState(audience);
     renderAll();
-    renderNote({ type: "note", text: TEXT.cleared });
-    ui.input.focus();
-    startConversation();
+    renderNote({ type: "note", text: noteText });
+  }
+
+  /** After IDLE_LIMIT_MS without activity an open page forgets the conversation too. */
+  function checkIdle() {
+    if (busy || !state.messages.length || !isExpired(state.t)) {
+      return;
+    }
+    wipe(TEXT.expired);
   }
 
   // --- start ----------------------------------------------------------------------------------
@@ -787,6 +904,9 @@
     applyLargeText();
     applyAudience();
     renderAll();
+    window.setInterval(checkIdle, IDLE_CHECK_MS);
+    document.addEventListener("visibilitychange", checkIdle);
+    window.addEventListener("pageshow", checkIdle);
   }
 
   if (document.readyState === "loading") {
