@@ -62,7 +62,8 @@ def say(bot: ServedBot, text: str, sender: str) -> list[dict]:
     messages = bot.say(text, sender)
     assert messages, f"no answer to {text!r}"
     assert texts(messages) != UNAVAILABLE_ANSWER, f"{text!r} got the failure answer:\n{bot.log()[-3000:]}"
-    return messages
+    # what the user sees: custom-only messages (the widget's privacy markers) show no bubble
+    return [m for m in messages if "text" in m or "custom" not in m]
 
 
 def http_get(url: str) -> tuple[int, str]:
